@@ -1,0 +1,41 @@
+"""A Hugging Face `/api/daily_papers` response: papers with their upvotes and submitters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime
+from dailypapers.models import Paper, Submission, attribute_sources
+
+SOURCE = "hf"
+
+
+def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
+    """One entry of the response list; raise ValueError/KeyError/TypeError when malformed."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("paper"), dict):
+        raise ValueError("a daily_papers entry must be an object with a 'paper' object")
+    data = entry["paper"]
+    published = data.get("publishedAt") or entry.get("publishedAt")
+    paper = Paper(
+        id=data["id"],
+        title=collapse(data.get("title") or entry.get("title")),
+        abstract=clean_block(data.get("summary") or entry.get("summary")),
+        authors=[author["name"] for author in data.get("authors") or []],
+        published=parse_iso_datetime(published).date() if published else None,
+        github_repo=data.get("githubRepo") or None,
+        project_page=data.get("projectPage") or None,
+    )
+    submitted_at = data.get("submittedOnDailyAt")
+    submitter = data.get("submittedOnDailyBy") or entry.get("submittedBy") or {}
+    submission = (
+        Submission(
+            paper_id=paper.id,
+            submitted_at=parse_iso_datetime(submitted_at),
+            submitted_by=submitter.get("name") or submitter.get("user"),
+            upvotes=int(data.get("upvotes") or 0),
+            source=SOURCE,
+        )
+        if submitted_at
+        else None
+    )
+    return attribute_sources(paper, SOURCE), submission

@@ -1,0 +1,61 @@
+"""Small conversions every source needs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_SPACE = re.compile(r"\s+")
+
+
+def one_line(text: str | None) -> str:
+    """Collapse runs of whitespace (arXiv wraps titles and comments at ~80 columns)."""
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def collapse(text: str | None) -> str | None:
+    """One line, or None when blank."""
+    return one_line(text) or None
+
+
+def clean_block(text: str | None) -> str | None:
+    """A multi-line field (an abstract) without its surrounding blank space."""
+    if text is None:
+        return None
+    return text.strip() or None
+
+
+def parse_iso_datetime(text: str) -> datetime:
+    """ISO 8601 with or without 'Z'; a naive value is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_AUTHOR_SEPARATOR = re.compile(r"\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*")
+_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+def split_authors(text: str) -> list[str]:
+    """Names from arXiv's one-line author list (arXivRaw, snapshot), without affiliations."""
+    names: list[str] = []
+    for piece in _AUTHOR_SEPARATOR.split(_drop_parentheses(text)):
+        piece = one_line(piece)
+        if piece.lower() in _SUFFIXES and names:
+            names[-1] = f"{names[-1]} {piece}"  # "John Smith, Jr." is one author
+        elif re.search(r"\w", piece):
+            names.append(piece)
+    return names
+
+
+def _drop_parentheses(text: str) -> str:
+    # Affiliations nest, e.g. "A (1 and 2) ((1) CREST, (2) Kurchatov)", so count depth.
+    kept: list[str] = []
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)

@@ -1,0 +1,97 @@
+"""Plain data that moves between the layers; no I/O here."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# Fields of a paper whose origin is recorded, e.g. {"title": "oai:arXiv", "doi": "snapshot"}.
+SOURCED_FIELDS = (
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "comments",
+    "journal_ref",
+    "doi",
+    "report_no",
+    "license",
+    "submitter",
+    "published",
+    "github_repo",
+    "project_page",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperVersion:
+    number: int
+    created: datetime | None = None  # UTC
+
+
+@dataclass(slots=True)
+class Paper:
+    """One arXiv paper as a source describes it; empty fields mean "this source does not say"."""
+
+    id: str  # arXiv id without version: "2401.12345" or "hep-th/9901001"
+    title: str | None = None
+    abstract: str | None = None
+    authors: list[str] = field(default_factory=list)  # in order
+    categories: list[str] = field(default_factory=list)  # primary first
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    report_no: str | None = None
+    license: str | None = None
+    submitter: str | None = None
+    published: date | None = None  # day of the first version
+    github_repo: str | None = None
+    project_page: str | None = None
+    versions: list[PaperVersion] = field(default_factory=list)
+    listed: list[date] = field(
+        default_factory=list
+    )  # days in arXiv's daily listings, first = announcement
+    sources: dict[str, str] = field(default_factory=dict)  # field name -> source name
+
+    @property
+    def announced(self) -> date | None:
+        """The paper's day in the daily feed: its first listing, else its first version's day."""
+        return self.listed[0] if self.listed else self.published
+
+
+def attribute_sources(paper: Paper, source: str) -> Paper:
+    """Record `source` as the origin of every field the paper carries that has no origin yet."""
+    for name in SOURCED_FIELDS:
+        if name not in paper.sources and getattr(paper, name) not in (None, "", []):
+            paper.sources[name] = source
+    return paper
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A paper put on the daily list by a community member (here or on another site)."""
+
+    paper_id: str
+    submitted_at: datetime
+    submitted_by: str | None
+    upvotes: int = 0  # votes carried over from another site
+    source: str = "local"
+
+
+@dataclass(slots=True)
+class Stats:
+    papers: int
+    days: int
+    categories: int
+    versions: int
+    submissions: int
+    first_day: date | None
+    last_day: date | None
+    top_categories: dict[str, int]
+
+    def as_dict(self) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        for key in ("first_day", "last_day"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data

@@ -1,0 +1,308 @@
+"""Papers: idempotent upserts from any source, and reads that rebuild `Paper` objects."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dailypapers.models import Paper, PaperVersion, Stats, Submission
+from dailypapers.storage.bulk import execute_many
+from dailypapers.storage.schema import (
+    paper_categories,
+    paper_listings,
+    paper_versions,
+    papers,
+    submissions,
+)
+
+TEXT_FIELDS = (
+    "title",
+    "abstract",
+    "comments",
+    "journal_ref",
+    "doi",
+    "report_no",
+    "license",
+    "submitter",
+    "github_repo",
+    "project_page",
+)
+
+
+def _insert(dialect_name: str, table: Any) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _earliest(current: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The earlier of two possibly-NULL dates (SQLite's min() is NULL if either is)."""
+    return case(
+        (new.is_(None), current),
+        (current.is_(None), new),
+        (new < current, new),
+        else_=current,
+    )
+
+
+def _merged_sources(dialect_name: str, current: Any, new: Any) -> ColumnElement[Any]:
+    if dialect_name == "postgresql":
+        return current.op("||")(new)
+    return func.json_patch(current, new)
+
+
+def _paper_row(paper: Paper, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(paper, name) or None for name in TEXT_FIELDS}
+    row.update(
+        id=paper.id,
+        authors=paper.authors or None,
+        published=paper.published,
+        first_listed=min(paper.listed) if paper.listed else None,
+        field_sources=paper.sources,
+        created_at=now,
+        updated_at=now,
+    )
+    return row
+
+
+def _unique_batches(batch: Sequence[Paper]) -> Iterator[list[Paper]]:
+    """Split a batch where an id repeats, so each statement sees one row per paper."""
+    seen: set[str] = set()
+    current: list[Paper] = []
+    for paper in batch:
+        if paper.id in seen:
+            yield current
+            seen, current = set(), []
+        seen.add(paper.id)
+        current.append(paper)
+    if current:
+        yield current
+
+
+def upsert_papers(connection: Connection, batch: Sequence[Paper]) -> None:
+    """Insert new papers, update known ones field by field; never duplicates a paper or version.
+
+    A field the source leaves empty keeps its stored value; authors and categories are
+    replaced as a whole when the source gives them; versions and listing days accumulate.
+    """
+    for unique in _unique_batches(batch):
+        _upsert_unique(connection, unique)
+
+
+@cache
+def _paper_upsert(dialect_name: str) -> Any:
+    statement = _insert(dialect_name, papers)
+    new = statement.excluded
+    updates: dict[str, Any] = {
+        name: func.coalesce(new[name], papers.c[name]) for name in (*TEXT_FIELDS, "authors")
+    }
+    updates.update(
+        published=_earliest(papers.c.published, new.published),
+        first_listed=_earliest(papers.c.first_listed, new.first_listed),
+        field_sources=_merged_sources(dialect_name, papers.c.field_sources, new.field_sources),
+        updated_at=new.updated_at,
+    )
+    return statement.on_conflict_do_update(index_elements=[papers.c.id], set_=updates)
+
+
+@cache
+def _version_upsert(dialect_name: str) -> Any:
+    statement = _insert(dialect_name, paper_versions)
+    return statement.on_conflict_do_update(
+        index_elements=[paper_versions.c.paper_id, paper_versions.c.version],
+        set_={"created": func.coalesce(statement.excluded.created, paper_versions.c.created)},
+    )
+
+
+@cache
+def _listing_insert(dialect_name: str) -> Any:
+    return _insert(dialect_name, paper_listings).on_conflict_do_nothing()
+
+
+@cache
+def _submission_upsert(dialect_name: str) -> Any:
+    statement = _insert(dialect_name, submissions)
+    return statement.on_conflict_do_update(
+        index_elements=[submissions.c.paper_id],
+        set_={"upvotes": statement.excluded.upvotes},
+    )
+
+
+_category_insert = paper_categories.insert()
+
+
+def _upsert_unique(connection: Connection, batch: list[Paper]) -> None:
+    dialect = connection.dialect.name
+    now = datetime.now(UTC)
+    execute_many(connection, _paper_upsert(dialect), [_paper_row(p, now) for p in batch])
+    categorised = [p.id for p in batch if p.categories]
+    if categorised:
+        connection.execute(
+            delete(paper_categories).where(paper_categories.c.paper_id.in_(categorised))
+        )
+    execute_many(
+        connection,
+        _category_insert,
+        [
+            {"paper_id": p.id, "position": position, "category": category}
+            for p in batch
+            for position, category in enumerate(p.categories)
+        ],
+    )
+    execute_many(
+        connection,
+        _version_upsert(dialect),
+        [
+            {"paper_id": p.id, "version": v.number, "created": v.created}
+            for p in batch
+            for v in p.versions
+        ],
+    )
+    execute_many(
+        connection,
+        _listing_insert(dialect),
+        [{"paper_id": p.id, "day": day} for p in batch for day in p.listed],
+    )
+
+
+def upsert_submissions(connection: Connection, batch: Iterable[Submission]) -> None:
+    """Record community submissions; a paper submitted again keeps its first submission."""
+    rows = [
+        {
+            "paper_id": s.paper_id,
+            "submitted_at": s.submitted_at,
+            "submitted_by": s.submitted_by,
+            "upvotes": s.upvotes,
+            "source": s.source,
+        }
+        for s in batch
+    ]
+    execute_many(connection, _submission_upsert(connection.dialect.name), rows)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+    found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    ordered = (
+        ("categories", paper_categories, paper_categories.c.category, paper_categories.c.position),
+        ("listed", paper_listings, paper_listings.c.day, paper_listings.c.day),
+    )
+    for key, table, value, order in ordered:
+        query = select(table.c.paper_id, value).where(table.c.paper_id.in_(ids)).order_by(order)
+        for paper_id, item in connection.execute(query):
+            found[paper_id][key].append(item)
+    query = (
+        select(paper_versions)
+        .where(paper_versions.c.paper_id.in_(ids))
+        .order_by(paper_versions.c.version)
+    )
+    for row in connection.execute(query):
+        found[row.paper_id]["versions"].append(PaperVersion(row.version, _utc(row.created)))
+    return found
+
+
+def get_papers(connection: Connection, ids: Sequence[str]) -> list[Paper]:
+    """Papers by id, in the order asked; unknown ids are left out."""
+    ids = list(ids)
+    rows = {row.id: row for row in connection.execute(select(papers).where(papers.c.id.in_(ids)))}
+    children = _children(connection, list(rows))
+    result = []
+    for paper_id in ids:
+        row = rows.get(paper_id)
+        if row is None:
+            continue
+        paper = Paper(
+            id=row.id,
+            published=row.published,
+            authors=list(row.authors or []),
+            sources=dict(row.field_sources or {}),
+            **{name: getattr(row, name) for name in TEXT_FIELDS},
+            **children.get(paper_id, {}),
+        )
+        result.append(paper)
+    return result
+
+
+def get_paper(connection: Connection, paper_id: str) -> Paper | None:
+    found = get_papers(connection, [paper_id])
+    return found[0] if found else None
+
+
+def newest_papers(connection: Connection, limit: int = 50) -> list[Paper]:
+    query = (
+        select(papers.c.id)
+        .order_by(papers.c.announced.desc().nulls_last(), papers.c.id.desc())
+        .limit(limit)
+    )
+    return get_papers(connection, connection.scalars(query).all())
+
+
+def iter_papers(connection: Connection, batch_size: int = 1000) -> Iterator[Paper]:
+    """Every paper by id, read in keyset-paged batches so memory stays flat."""
+    last = ""
+    while True:
+        query = select(papers.c.id).where(papers.c.id > last).order_by(papers.c.id)
+        ids = connection.scalars(query.limit(batch_size)).all()
+        if not ids:
+            return
+        yield from get_papers(connection, ids)
+        last = ids[-1]
+
+
+def get_submissions(connection: Connection, ids: Sequence[str]) -> dict[str, Submission]:
+    query = select(submissions).where(submissions.c.paper_id.in_(list(ids)))
+    return {
+        row.paper_id: Submission(
+            paper_id=row.paper_id,
+            submitted_at=_utc(row.submitted_at) or datetime.now(UTC),
+            submitted_by=row.submitted_by,
+            upvotes=row.upvotes,
+            source=row.source,
+        )
+        for row in connection.execute(query)
+    }
+
+
+def count_papers(connection: Connection) -> int:
+    return connection.scalar(select(func.count()).select_from(papers)) or 0
+
+
+def stats(connection: Connection, top: int = 10) -> Stats:
+    def count(expression: Any, table: Any) -> int:
+        return connection.scalar(select(expression).select_from(table)) or 0
+
+    first_day, last_day = connection.execute(
+        select(func.min(papers.c.announced), func.max(papers.c.announced))
+    ).one()
+    per_category = (
+        select(paper_categories.c.category, func.count().label("n"))
+        .group_by(paper_categories.c.category)
+        .order_by(func.count().desc(), paper_categories.c.category)
+        .limit(top)
+    )
+    return Stats(
+        papers=count(func.count(), papers),
+        days=count(func.count(papers.c.announced.distinct()), papers),
+        categories=count(func.count(paper_categories.c.category.distinct()), paper_categories),
+        versions=count(func.count(), paper_versions),
+        submissions=count(func.count(), submissions),
+        first_day=_as_date(first_day),
+        last_day=_as_date(last_day),
+        top_categories={name: n for name, n in connection.execute(per_category)},
+    )
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """A computed column comes back from SQLite as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
