@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import orjson
+
+from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime
 from dailypapers.models import Paper, Submission, attribute_sources
 
@@ -39,3 +43,21 @@ def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
         else None
     )
     return attribute_sources(paper, SOURCE), submission
+
+
+def read_daily_papers(path: Path) -> list[tuple[Paper, Submission | None]]:
+    """All entries of a saved response; a malformed file or entry fails naming where."""
+    try:
+        entries = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise IngestError(f"{path}: malformed JSON at line {error.lineno}: {error.msg}") from None
+    if not isinstance(entries, list):
+        raise IngestError(f"{path}: expected a JSON list of daily papers")
+    records = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            records.append(daily_entry(entry))
+        except (KeyError, TypeError, ValueError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            raise IngestError(f"{path}: entry {position}: {reason}") from None
+    return records

@@ -248,15 +248,15 @@ def newest_papers(connection: Connection, limit: int = 50) -> list[Paper]:
     return get_papers(connection, connection.scalars(query).all())
 
 
-def iter_papers(connection: Connection, batch_size: int = 1000) -> Iterator[Paper]:
-    """Every paper by id, read in keyset-paged batches so memory stays flat."""
+def iter_paper_batches(connection: Connection, batch_size: int = 1000) -> Iterator[list[Paper]]:
+    """Every paper by id, in keyset-paged batches so memory stays flat."""
     last = ""
     while True:
         query = select(papers.c.id).where(papers.c.id > last).order_by(papers.c.id)
         ids = connection.scalars(query.limit(batch_size)).all()
         if not ids:
             return
-        yield from get_papers(connection, ids)
+        yield get_papers(connection, ids)
         last = ids[-1]
 
 

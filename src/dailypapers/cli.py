@@ -1,0 +1,344 @@
+"""The `dailypapers` command: thin wrappers over the library, each with help text."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from dailypapers.config import Settings
+from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
+from dailypapers.ingest.errors import IngestError
+from dailypapers.ingest.harvest import FORMATS, HarvestRequest, harvest
+from dailypapers.ingest.hf_daily import read_daily_papers
+from dailypapers.ingest.http import Fetcher
+from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
+from dailypapers.ingest.lookup import ingest_ids
+from dailypapers.ingest.snapshot import paper_from_snapshot
+from dailypapers.storage import Store, StoreError, open_store
+from dailypapers.storage.papers import get_submissions, iter_paper_batches, stats
+
+app = typer.Typer(
+    help="dailypapers: a self-hosted daily feed of research papers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Bring papers in from arXiv and other sources.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True, soft_wrap=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Data directory (env DAILYPAPERS_DATA_DIR).", show_default=False
+    ),
+]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL, sqlite:///FILE or postgresql://… (env DAILYPAPERS_DB).",
+        show_default=False,
+    ),
+]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Fail on the first malformed record instead of skipping.")
+]
+InputFile = Annotated[
+    Path, typer.Argument(help="File to read; .gz is decompressed.", show_default=False)
+]
+
+
+def _settings(data_dir: Path | None, db: str | None, **overrides: Any) -> Settings:
+    given = {"data_dir": data_dir, "db": db, **overrides}
+    return Settings(**{key: value for key, value in given.items() if value is not None})
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    store = open_store(settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+class PapersPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        papers = task.fields.get("papers", 0)
+        elapsed = task.elapsed or 0
+        rate = f"{papers / elapsed:,.0f} papers/s" if elapsed > 0 else "- papers/s"
+        return Text(f"{papers:,} papers  {rate}", style="cyan")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        PapersPerSecond(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn our errors into one line on stderr and exit status 1."""
+    try:
+        yield
+    except (IngestError, StoreError) as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise _fail(f"{where}{error.strerror or error}") from None
+
+
+def _report(report: ImportReport, what: str) -> None:
+    err.print(f"stored {report.papers:,} papers from {what}")
+    if report.skipped:
+        err.print(f"[yellow]skipped {report.skipped:,} malformed records:[/yellow]")
+        for reason in report.skip_reasons:
+            err.print(f"  {reason}")
+
+
+def _import_file(
+    path: Path, parse: RecordParser, data_dir: Path | None, db: str | None, strict: bool
+) -> None:
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, _progress() as progress:
+        task = progress.add_task(path.name, total=None, papers=0)
+
+        def advance(read: int, size: int, papers: int) -> None:
+            progress.update(task, completed=read, total=size, papers=papers)
+
+        report = import_json_lines(
+            store, path, parse, batch_size=settings.batch_size, strict=strict, progress=advance
+        )
+    _report(report, str(path))
+
+
+@ingest_app.command("snapshot")
+def ingest_snapshot(
+    file: InputFile, strict: Strict = False, data_dir: DataDir = None, db: DbUrl = None
+) -> None:
+    """Import arXiv's bulk metadata snapshot (JSON lines, streamed; the 2.7M-record file fits)."""
+    _import_file(file, paper_from_snapshot, data_dir, db, strict)
+
+
+@ingest_app.command("jsonl")
+def ingest_jsonl(
+    file: InputFile, strict: Strict = False, data_dir: DataDir = None, db: DbUrl = None
+) -> None:
+    """Import our own JSON-lines paper format, as written by `dailypapers export`."""
+    _import_file(file, paper_from_json, data_dir, db, strict)
+
+
+@ingest_app.command("hf-daily")
+def ingest_hf_daily(file: InputFile, data_dir: DataDir = None, db: DbUrl = None) -> None:
+    """Import a Hugging Face /api/daily_papers response: papers, upvotes, submitters, days."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        records = read_daily_papers(file)
+        report = store_records(store, records, settings.batch_size, ImportReport())
+    _report(report, str(file))
+
+
+@ingest_app.command("arxiv")
+def ingest_arxiv(
+    ids: Annotated[
+        list[str],
+        typer.Argument(help="arXiv ids or URLs: 2401.12345, 2401.12345v2, hep-th/9901001, …"),
+    ],
+    url: Annotated[str | None, typer.Option(help="arXiv query API endpoint.")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Fetch single papers by id from the arXiv query API."""
+    settings = _settings(data_dir, db, arxiv_api_url=url)
+    with _reported_errors(), _store(settings) as store, _fetcher(settings) as fetcher:
+        papers = ingest_ids(store, fetcher, settings.arxiv_api_url, ids)
+    for paper in papers:
+        err.print(f"stored {paper.id}: {paper.title}")
+
+
+def _fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(
+        delay=settings.polite_delay, retries=settings.http_retries, timeout=settings.http_timeout
+    )
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2024-01-31") from None
+
+
+@ingest_app.command("oai")
+def ingest_oai(
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First datestamp, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last datestamp, YYYY-MM-DD.")] = None,
+    set_: Annotated[
+        str | None, typer.Option("--set", help="OAI set, e.g. cs or physics:hep-th.")
+    ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help=f"Metadata format: {', '.join(FORMATS)}.")
+    ] = "arXiv",
+    url: Annotated[str | None, typer.Option(help="OAI-PMH endpoint.")] = None,
+    delay: Annotated[float | None, typer.Option(help="Seconds between requests.")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Harvest arXiv over OAI-PMH; an interrupted harvest resumes where it stopped."""
+    settings = _settings(data_dir, db, oai_url=url, polite_delay=delay)
+    request = HarvestRequest(settings.oai_url, format_, _day(from_), _day(until), set_)
+    with (
+        _reported_errors(),
+        _store(settings) as store,
+        _fetcher(settings) as fetcher,
+        _progress() as progress,
+    ):
+        task = progress.add_task("OAI-PMH", total=None, papers=0)
+
+        def on_page(cursor: HarvestCursor) -> None:
+            done, total = cursor.records, cursor.complete_list_size
+            progress.update(task, completed=done, total=total, papers=done)
+
+        cursor = harvest(store, fetcher, request, on_page)
+    err.print(f"harvest complete: {cursor.records:,} records in {cursor.pages} pages")
+
+
+@app.command("export")
+def export(
+    file: Annotated[
+        Path | None, typer.Argument(help="Output file (.gz compresses); default stdout.")
+    ] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Write every paper as JSON lines, the format `ingest jsonl` reads back losslessly."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, _output(file) as out, store.read() as c:
+        for batch in iter_paper_batches(c):
+            submitted = get_submissions(c, [paper.id for paper in batch])
+            for paper in batch:
+                out.write(orjson.dumps(paper_to_json(paper, submitted.get(paper.id))) + b"\n")
+
+
+@contextmanager
+def _output(file: Path | None) -> Iterator[IO[bytes]]:
+    if file is None:
+        yield sys.stdout.buffer
+        return
+    opener: Callable[..., IO[bytes]] = gzip.open if file.suffix == ".gz" else open
+    with opener(file, "wb") as out:
+        yield out
+
+
+@app.command("stats")
+def show_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Counts of papers, listing days and categories."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, store.read() as connection:
+        numbers = stats(connection)
+    if as_json:
+        typer.echo(orjson.dumps(numbers.as_dict()).decode())
+        return
+    for key, value in numbers.as_dict().items():
+        typer.echo(f"{key}: {value}")
+
+
+@db_app.command("migrate")
+def db_migrate(data_dir: DataDir = None, db: DbUrl = None) -> None:
+    """Bring the database schema to the newest version (safe to run twice)."""
+    settings = _settings(data_dir, db)
+    with _reported_errors():
+        store = open_store(settings.database_url, migrate=False)
+        try:
+            store.migrate()
+        finally:
+            store.close()
+    err.print(f"{store.url} is up to date")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Copy the SQLite database while it is in use (SQLite's online backup)."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        store.backup(file)
+    err.print(f"backed up to {file}")
+
+
+@app.command("serve")
+def serve(
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Load the bundled sample of papers into an empty database."),
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Serve the site."""
+    import uvicorn
+
+    from dailypapers.demo import load_demo_if_empty
+    from dailypapers.web import create_app
+
+    settings = _settings(data_dir, db, host=host, port=port)
+    with _reported_errors():
+        store = open_store(settings.database_url)
+        if demo and (report := load_demo_if_empty(store)):
+            err.print(f"loaded {report.papers:,} demo papers")
+    err.print(f"serving {store.url} on http://{settings.host}:{settings.port}/")
+    try:
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+    finally:
+        store.close()
+
+
+def main() -> None:
+    app()
