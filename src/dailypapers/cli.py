@@ -35,6 +35,7 @@ from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
 from dailypapers.ingest.lookup import ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
 from dailypapers.storage import Store, StoreError, open_store
+from dailypapers.storage.cursors import HarvestCursor
 from dailypapers.storage.papers import get_submissions, iter_paper_batches, stats
 
 app = typer.Typer(
