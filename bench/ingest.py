@@ -91,6 +91,8 @@ def child(kind: str, path: Path, db: Path) -> None:
 
 
 def run_child(kind: str, path: Path, db: Path) -> dict[str, Any]:
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # a fresh database each time, also with --keep
     command = [sys.executable, __file__, "--child", kind, str(path), str(db)]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
