@@ -62,6 +62,7 @@ def child(kind: str, path: Path, db: Path) -> None:
 
     parse = _parser(kind)
     store = open_store(f"sqlite:///{db}")  # migrations are not part of the timing
+    rss_before = _peak_rss_mib()  # interpreter, SQLAlchemy, Alembic: not the import's doing
     start = time.perf_counter()
     report = import_json_lines(store, path, parse)
     store_s = time.perf_counter() - start
@@ -86,6 +87,7 @@ def child(kind: str, path: Path, db: Path) -> None:
         store_s=store_s,
         parse_s=parse_s,
         rss_mib=rss,
+        rss_before_mib=rss_before,
     )
     print(json.dumps(result))
 
@@ -164,6 +166,7 @@ def _print_result(name: str, r: dict[str, Any]) -> None:
         f" in {r['store_s']:.1f} s = {r['papers'] / r['store_s']:,.0f} papers/s; parse only"
         f" {r['parse_s']:.1f} s = {r['parsed'] / r['parse_s']:,.0f} papers/s;"
         f" store/parse {r['store_s'] / r['parse_s']:.2f}; peak RSS {r['rss_mib']:.0f} MiB"
+        f" ({r['rss_before_mib']:.0f} MiB before the import)"
     )
 
 

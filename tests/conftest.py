@@ -16,6 +16,8 @@ from dailypapers.storage import Store, open_store
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = SHARED_DATA / "fixtures"
 _database_numbers = itertools.count()
+# Loopback fakes need no politeness; one retry still exercises the retry path.
+QUICK_NETWORK = {"DAILYPAPERS_POLITE_DELAY": "0", "DAILYPAPERS_HTTP_RETRIES": "1"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,7 +63,7 @@ def dailypapers(database_url: str) -> Callable[..., Result]:
     """Run the CLI in-process against this test's database."""
 
     def run(*args: object) -> Result:
-        return CliRunner().invoke(app, [*map(str, args), "--db", database_url])
+        return CliRunner(env=QUICK_NETWORK).invoke(app, [*map(str, args), "--db", database_url])
 
     return run
 

@@ -104,9 +104,11 @@ def test_503_with_retry_after_is_waited_out(store: Store) -> None:
 
 @pytest.mark.parametrize("status", [404, 500])
 def test_http_errors_fail_naming_the_request(store: Store, status: int) -> None:
-    with serving(lambda params: (status, {}, b"nope")) as server:
-        with pytest.raises(IngestError) as caught:
-            run_harvest(store, server.url, retries=1, sleep=lambda _: None)
+    with (
+        serving(lambda params: (status, {}, b"nope")) as server,
+        pytest.raises(IngestError) as caught,
+    ):
+        run_harvest(store, server.url, retries=1, sleep=lambda _: None)
     message = str(caught.value)
     assert f"HTTP {status}" in message and "verb=ListRecords" in message
     assert "\n" not in message
