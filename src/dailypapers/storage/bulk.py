@@ -10,12 +10,18 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Date, DateTime
 from sqlalchemy.sql import Executable
 
-Processor = Callable[[Any], Any] | None
-# SQL text, a getter of the row's values in parameter order, and (position, processor) pairs.
-Compiled = tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]], list[tuple[int, Processor]]]
+Processor = Callable[[Any], Any]
+# SQL text, a getter of the row's values in parameter order, and (position, processor,
+# whether to memoize) for the parameters whose type converts values.
+Compiled = tuple[
+    str, Callable[[dict[str, Any]], tuple[Any, ...]], list[tuple[int, Processor, bool]]
+]
+# Dates repeat within a batch (listing days, the batch's timestamp) and SQLAlchemy's
+# formatting of them is slow, so their conversions are memoized per batch.
+_REPEATING = (Date, DateTime)
 _compiled: dict[tuple[int, str, tuple[str, ...]], Compiled] = {}
 
 
@@ -25,16 +31,14 @@ def _compile(connection: Connection, statement: Any, keys: tuple[str, ...]) -> C
         dialect = connection.dialect
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         names = compiled.positiontup
+        types = [compiled.binds[name].type for name in names]
         processors = [
-            (position, compiled.binds[name].type._cached_bind_processor(dialect))
-            for position, name in enumerate(names)
+            (position, process, isinstance(kind, _REPEATING))
+            for position, kind in enumerate(types)
+            if (process := kind._cached_bind_processor(dialect))
         ]
         getter = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-        _compiled[key] = (
-            compiled.string,
-            getter,
-            [(position, process) for position, process in processors if process],
-        )
+        _compiled[key] = (compiled.string, getter, processors)
     return _compiled[key]
 
 
@@ -48,14 +52,29 @@ def execute_many(
         connection.execute(statement, list(rows))
         return
     sql, getter, processors = _compile(connection, statement, tuple(rows[0]))
+    converters = [
+        (position, _memoized(process) if repeating else process)
+        for position, process, repeating in processors
+    ]
     values = []
     for row in rows:
         value = list(getter(row))
-        for position, process in processors:
-            value[position] = process(value[position])
+        for position, convert in converters:
+            value[position] = convert(value[position])
         values.append(value)
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(sql, values)
     finally:
         cursor.close()
+
+
+def _memoized(process: Processor) -> Processor:
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return convert
