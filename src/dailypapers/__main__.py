@@ -1,3 +1,4 @@
 from dailypapers.cli import main
 
-main()
+if __name__ == "__main__":  # bulk imports spawn a worker that imports this module
+    main()

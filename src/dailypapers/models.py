@@ -62,9 +62,10 @@ class Paper:
 
 def attribute_sources(paper: Paper, source: str) -> Paper:
     """Record `source` as the origin of every field the paper carries that has no origin yet."""
+    sources = paper.sources
     for name in SOURCED_FIELDS:
-        if name not in paper.sources and getattr(paper, name) not in (None, "", []):
-            paper.sources[name] = source
+        if name not in sources and getattr(paper, name):  # None, "" and [] say nothing
+            sources[name] = source
     return paper
 
 

@@ -161,3 +161,14 @@ def test_jsonl_record_fields_survive_in_our_format(tmp_path: Path) -> None:
     assert submission is None
     back = paper_to_json(paper)
     assert {key: back[key] for key in record} == record
+
+
+def test_a_gzip_of_several_members_is_read_whole(dailypapers, store: Store, tmp_path: Path) -> None:
+    lines = listing_lines(30)
+    path = tmp_path / "joined.jsonl.gz"
+    path.write_bytes(
+        b"".join(gzip.compress(b"\n".join(lines[k : k + 10]) + b"\n") for k in (0, 10, 20))
+    )
+    result = dailypapers("ingest", "jsonl", path)
+    assert result.exit_code == 0, result.output
+    assert papers_in(store) == 30

@@ -16,10 +16,9 @@ from dailypapers.storage.papers import (
     iter_paper_batches,
     newest_papers,
     stats,
-    upsert_papers,
-    upsert_submissions,
 )
 from dailypapers.storage.schema import paper_categories, paper_listings, paper_versions
+from dailypapers.storage.upserts import upsert_papers, upsert_submissions
 from tests.factories import make_paper
 
 

@@ -16,7 +16,7 @@ from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.oai import FORMAT_ROOTS, parse_list_records
 from dailypapers.storage import Store
 from dailypapers.storage.cursors import HarvestCursor, forget_cursor, load_cursor, save_cursor
-from dailypapers.storage.papers import upsert_papers
+from dailypapers.storage.upserts import upsert_papers
 
 FORMATS = tuple(FORMAT_ROOTS)
 

@@ -63,8 +63,9 @@ def _text(record: dict[str, Any], key: str) -> str | None:
 
 def _strings(record: dict[str, Any], key: str) -> list[str]:
     value = record.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if type(value) is not list:
         raise ValueError(f"field {key!r} must be a list of strings")
+    "".join(value)  # TypeError unless every item is a string; far faster than all(isinstance)
     return value
 
 

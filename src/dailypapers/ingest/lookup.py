@@ -9,7 +9,7 @@ from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.http import Fetcher
 from dailypapers.models import Paper
 from dailypapers.storage import Store
-from dailypapers.storage.papers import upsert_papers
+from dailypapers.storage.upserts import upsert_papers
 
 PAGE = 100  # ids per API request
 

@@ -1,34 +1,63 @@
 """executemany without SQLAlchemy's per-row bookkeeping, which costs more than SQLite's insert.
 
-The statement is compiled once per dialect; each row then becomes a tuple through the
-column types' own bind processors, so values are stored exactly as SQLAlchemy would.
+For SQLite a statement is compiled once; each row becomes a tuple through the column
+types' own bind processors, so values are stored exactly as SQLAlchemy would store them.
+PostgreSQL takes the rows as they are (psycopg pipelines an executemany).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Date, DateTime
-from sqlalchemy.sql import Executable
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 Processor = Callable[[Any], Any]
-# SQL text, a getter of the row's values in parameter order, and (position, processor,
-# whether to memoize) for the parameters whose type converts values.
-Compiled = tuple[
-    str, Callable[[dict[str, Any]], tuple[Any, ...]], list[tuple[int, Processor, bool]]
-]
 # Dates repeat within a batch (listing days, the batch's timestamp) and SQLAlchemy's
 # formatting of them is slow, so their conversions are memoized per batch.
 _REPEATING = (Date, DateTime)
-_compiled: dict[tuple[int, str, tuple[str, ...]], Compiled] = {}
 
 
-def _compile(connection: Connection, statement: Any, keys: tuple[str, ...]) -> Compiled:
-    key = (id(statement), connection.dialect.name, keys)
+def json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+@cache
+def dialect_named(name: str) -> Dialect:
+    """A dialect to compile with, configured as `open_store` configures the engine's."""
+    if name == "sqlite":
+        return sqlite.dialect(json_serializer=json_text)
+    return postgresql.psycopg.dialect(json_serializer=json_text)
+
+
+@dataclass
+class PreparedRows:
+    """Rows ready for the driver: positional tuples and their SQL for SQLite, else dicts."""
+
+    sql: str | None
+    rows: list[Any]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]
+    processors: list[tuple[int, Processor, bool]]  # (position, processor, memoize?)
+
+
+_compiled: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+
+
+def _compile(statement: Any, keys: tuple[str, ...]) -> _Compiled:
+    key = (id(statement), keys)  # statements are module-level and cached: ids are stable
     if key not in _compiled:
-        dialect = connection.dialect
+        dialect = dialect_named("sqlite")
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         names = compiled.positiontup
         types = [compiled.binds[name].type for name in names]
@@ -37,34 +66,37 @@ def _compile(connection: Connection, statement: Any, keys: tuple[str, ...]) -> C
             for position, kind in enumerate(types)
             if (process := kind._cached_bind_processor(dialect))
         ]
-        getter = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-        _compiled[key] = (compiled.string, getter, processors)
+        values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        _compiled[key] = _Compiled(compiled.string, values, processors)
     return _compiled[key]
 
 
-def execute_many(
-    connection: Connection, statement: Executable, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Run `statement` once per row; statements must live as long as the process (cached)."""
-    if not rows:
-        return
-    if connection.dialect.name != "sqlite":
-        connection.execute(statement, list(rows))
-        return
-    sql, getter, processors = _compile(connection, statement, tuple(rows[0]))
+def prepare_many(dialect: str, statement: Any, rows: Sequence[dict[str, Any]]) -> PreparedRows:
+    if dialect != "sqlite" or not rows:
+        return PreparedRows(None, list(rows))
+    compiled = _compile(statement, tuple(rows[0]))
     converters = [
         (position, _memoized(process) if repeating else process)
-        for position, process, repeating in processors
+        for position, process, repeating in compiled.processors
     ]
-    values = []
+    prepared = []
     for row in rows:
-        value = list(getter(row))
+        value = list(compiled.values(row))
         for position, convert in converters:
             value[position] = convert(value[position])
-        values.append(value)
+        prepared.append(value)
+    return PreparedRows(compiled.sql, prepared)
+
+
+def run_many(connection: Connection, statement: Any, prepared: PreparedRows) -> None:
+    if not prepared.rows:
+        return
+    if prepared.sql is None:
+        connection.execute(statement, prepared.rows)
+        return
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(sql, values)
+        cursor.executemany(prepared.sql, prepared.rows)
     finally:
         cursor.close()
 

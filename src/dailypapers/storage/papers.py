@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, select
 
 from dailypapers.models import Paper, PaperVersion, Stats, Submission
-from dailypapers.storage.bulk import execute_many
 from dailypapers.storage.schema import (
     paper_categories,
     paper_listings,
@@ -33,156 +30,6 @@ TEXT_FIELDS = (
     "github_repo",
     "project_page",
 )
-
-
-def _insert(dialect_name: str, table: Any) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-def _earliest(current: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The earlier of two possibly-NULL dates (SQLite's min() is NULL if either is)."""
-    return case(
-        (new.is_(None), current),
-        (current.is_(None), new),
-        (new < current, new),
-        else_=current,
-    )
-
-
-def _merged_sources(dialect_name: str, current: Any, new: Any) -> ColumnElement[Any]:
-    if dialect_name == "postgresql":
-        return current.op("||")(new)
-    return func.json_patch(current, new)
-
-
-def _paper_row(paper: Paper, now: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {name: getattr(paper, name) or None for name in TEXT_FIELDS}
-    row.update(
-        id=paper.id,
-        authors=paper.authors or None,
-        published=paper.published,
-        first_listed=min(paper.listed) if paper.listed else None,
-        field_sources=paper.sources,
-        created_at=now,
-        updated_at=now,
-    )
-    return row
-
-
-def _unique_batches(batch: Sequence[Paper]) -> Iterator[list[Paper]]:
-    """Split a batch where an id repeats, so each statement sees one row per paper."""
-    seen: set[str] = set()
-    current: list[Paper] = []
-    for paper in batch:
-        if paper.id in seen:
-            yield current
-            seen, current = set(), []
-        seen.add(paper.id)
-        current.append(paper)
-    if current:
-        yield current
-
-
-def upsert_papers(connection: Connection, batch: Sequence[Paper]) -> None:
-    """Insert new papers, update known ones field by field; never duplicates a paper or version.
-
-    A field the source leaves empty keeps its stored value; authors and categories are
-    replaced as a whole when the source gives them; versions and listing days accumulate.
-    """
-    for unique in _unique_batches(batch):
-        _upsert_unique(connection, unique)
-
-
-@cache
-def _paper_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, papers)
-    new = statement.excluded
-    updates: dict[str, Any] = {
-        name: func.coalesce(new[name], papers.c[name]) for name in (*TEXT_FIELDS, "authors")
-    }
-    updates.update(
-        published=_earliest(papers.c.published, new.published),
-        first_listed=_earliest(papers.c.first_listed, new.first_listed),
-        field_sources=_merged_sources(dialect_name, papers.c.field_sources, new.field_sources),
-        updated_at=new.updated_at,
-    )
-    return statement.on_conflict_do_update(index_elements=[papers.c.id], set_=updates)
-
-
-@cache
-def _version_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, paper_versions)
-    return statement.on_conflict_do_update(
-        index_elements=[paper_versions.c.paper_id, paper_versions.c.version],
-        set_={"created": func.coalesce(statement.excluded.created, paper_versions.c.created)},
-    )
-
-
-@cache
-def _listing_insert(dialect_name: str) -> Any:
-    return _insert(dialect_name, paper_listings).on_conflict_do_nothing()
-
-
-@cache
-def _submission_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, submissions)
-    return statement.on_conflict_do_update(
-        index_elements=[submissions.c.paper_id],
-        set_={"upvotes": statement.excluded.upvotes},
-    )
-
-
-_category_insert = paper_categories.insert()
-
-
-def _upsert_unique(connection: Connection, batch: list[Paper]) -> None:
-    dialect = connection.dialect.name
-    now = datetime.now(UTC)
-    execute_many(connection, _paper_upsert(dialect), [_paper_row(p, now) for p in batch])
-    categorised = [p.id for p in batch if p.categories]
-    if categorised:
-        connection.execute(
-            delete(paper_categories).where(paper_categories.c.paper_id.in_(categorised))
-        )
-    execute_many(
-        connection,
-        _category_insert,
-        [
-            {"paper_id": p.id, "position": position, "category": category}
-            for p in batch
-            for position, category in enumerate(p.categories)
-        ],
-    )
-    execute_many(
-        connection,
-        _version_upsert(dialect),
-        [
-            {"paper_id": p.id, "version": v.number, "created": v.created}
-            for p in batch
-            for v in p.versions
-        ],
-    )
-    execute_many(
-        connection,
-        _listing_insert(dialect),
-        [{"paper_id": p.id, "day": day} for p in batch for day in p.listed],
-    )
-
-
-def upsert_submissions(connection: Connection, batch: Iterable[Submission]) -> None:
-    """Record community submissions; a paper submitted again keeps its first submission."""
-    rows = [
-        {
-            "paper_id": s.paper_id,
-            "submitted_at": s.submitted_at,
-            "submitted_by": s.submitted_by,
-            "upvotes": s.upvotes,
-            "source": s.source,
-        }
-        for s in batch
-    ]
-    execute_many(connection, _submission_upsert(connection.dialect.name), rows)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

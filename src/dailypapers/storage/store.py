@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from dailypapers.storage.bulk import json_text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,10 +28,6 @@ def _normalise_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-def _json_text(value: object) -> str:
-    return orjson.dumps(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -115,10 +112,10 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _prepare_sqlite_file(parsed.database)
-        engine = create_engine(parsed, json_serializer=_json_text)
+        engine = create_engine(parsed, json_serializer=json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=_json_text)
+        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
     else:
         raise StoreError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
     store = Store(engine)
