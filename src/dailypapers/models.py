@@ -6,22 +6,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-# Fields of a paper whose origin is recorded, e.g. {"title": "oai:arXiv", "doi": "snapshot"}.
-SOURCED_FIELDS = (
+# A paper's single-valued text fields, stored one column each.
+TEXT_FIELDS = (
     "title",
     "abstract",
-    "authors",
-    "categories",
     "comments",
     "journal_ref",
     "doi",
     "report_no",
     "license",
     "submitter",
-    "published",
     "github_repo",
     "project_page",
 )
+# Fields whose origin is recorded, e.g. {"title": "oai:arXiv", "doi": "snapshot"}.
+SOURCED_FIELDS = (*TEXT_FIELDS, "authors", "categories", "published")
 
 
 @dataclass(frozen=True, slots=True)

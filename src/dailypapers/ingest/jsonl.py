@@ -10,18 +10,11 @@ from datetime import date
 from typing import Any
 
 from dailypapers.ingest.records import parse_iso_datetime
-from dailypapers.models import Paper, PaperVersion, Submission, attribute_sources
+from dailypapers.models import TEXT_FIELDS, Paper, PaperVersion, Submission, attribute_sources
 
 SOURCE = "jsonl"
-OPTIONAL_TEXT = (
-    "journal_ref",
-    "doi",
-    "report_no",
-    "license",
-    "submitter",
-    "github_repo",
-    "project_page",
-)
+# Text fields beyond those the listings subset has, written only when known.
+OPTIONAL_TEXT = tuple(f for f in TEXT_FIELDS if f not in ("title", "abstract", "comments"))
 
 
 def paper_to_json(paper: Paper, submission: Submission | None = None) -> dict[str, Any]:

@@ -9,26 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from dailypapers.models import Paper, PaperVersion, Stats, Submission
+from dailypapers.models import TEXT_FIELDS, Paper, PaperVersion, Stats, Submission
 from dailypapers.storage.schema import (
     paper_categories,
     paper_listings,
     paper_versions,
     papers,
     submissions,
-)
-
-TEXT_FIELDS = (
-    "title",
-    "abstract",
-    "comments",
-    "journal_ref",
-    "doi",
-    "report_no",
-    "license",
-    "submitter",
-    "github_repo",
-    "project_page",
 )
 
 

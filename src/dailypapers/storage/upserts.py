@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.models import Paper, Submission
+from dailypapers.models import TEXT_FIELDS, Paper, Submission
 from dailypapers.storage.bulk import prepare_many, run_many
 from dailypapers.storage.schema import (
     paper_categories,
@@ -26,18 +26,6 @@ from dailypapers.storage.schema import (
     submissions,
 )
 
-TEXT_FIELDS = (
-    "title",
-    "abstract",
-    "comments",
-    "journal_ref",
-    "doi",
-    "report_no",
-    "license",
-    "submitter",
-    "github_repo",
-    "project_page",
-)
 DELETE_CATEGORIES = "delete categories"
 
 
