@@ -29,7 +29,9 @@ from typing import IO, Any
 
 import orjson
 
-LISTINGS = Path("/work/shared/data/arxiv-listings/papers.jsonl.gz")
+LISTINGS = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-listings" / "papers.jsonl.gz"
+)
 TARGET = 20_000  # papers/s into SQLite, from the issue
 
 
@@ -50,7 +52,11 @@ def _parser(kind: str) -> Any:
 
 
 def _peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    """The larger peak of this process and of its import worker (the reading/parsing side)."""
+    peak = max(
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )  # KiB on Linux, bytes on macOS
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 

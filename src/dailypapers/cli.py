@@ -13,6 +13,7 @@ from typing import IO, Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -49,7 +50,7 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDir = Annotated[
     Path | None,
@@ -107,9 +108,9 @@ def _progress() -> Progress:
     )
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
+def _fail(message: str, status: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(status)
 
 
 @contextmanager
@@ -123,15 +124,19 @@ def _reported_errors() -> Iterator[None]:
         where = f"{error.filename}: " if error.filename else ""
         raise _fail(f"{where}{error.strerror or error}") from None
     except SQLAlchemyError as error:
-        raise _fail(f"database error: {str(error.orig or error).splitlines()[0]}") from None
+        cause = getattr(error, "orig", None) or error
+        raise _fail(f"database error: {str(cause).splitlines()[0]}") from None
+    except KeyboardInterrupt:
+        message = "interrupted; what was stored stays stored: rerun the same command to go on"
+        raise _fail(message, status=130) from None
 
 
 def _report(report: ImportReport, what: str) -> None:
-    err.print(f"stored {report.papers:,} papers from {what}")
+    err.print(f"stored {report.papers:,} papers from {escape(what)}")
     if report.skipped:
         err.print(f"[yellow]skipped {report.skipped:,} malformed records:[/yellow]")
         for reason in report.skip_reasons:
-            err.print(f"  {reason}")
+            err.print(f"  {escape(reason)}")
 
 
 def _import_file(
@@ -191,7 +196,7 @@ def ingest_arxiv(
     with _reported_errors(), _store(settings) as store, _fetcher(settings) as fetcher:
         papers = ingest_ids(store, fetcher, settings.arxiv_api_url, ids)
     for paper in papers:
-        err.print(f"stored {paper.id}: {paper.title}")
+        err.print(f"stored {paper.id}: {escape(paper.title or '')}")
 
 
 def _fetcher(settings: Settings) -> Fetcher:
@@ -312,7 +317,7 @@ def db_backup(
     settings = _settings(data_dir, db)
     with _reported_errors(), _store(settings) as store:
         store.backup(file)
-    err.print(f"backed up to {file}")
+    err.print(f"backed up to {escape(str(file))}")
 
 
 @app.command("serve")

@@ -6,13 +6,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
 from dailypapers.ingest.arxiv_api import block_of, normalize_arxiv_id, parse_xml, text_of
 from dailypapers.ingest.errors import IngestError, OaiError
-from dailypapers.ingest.records import one_line, split_authors
+from dailypapers.ingest.records import one_line, parse_rfc2822, split_authors
 from dailypapers.models import Paper, PaperVersion, attribute_sources
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -312,10 +311,9 @@ def _rfc2822(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        value = parsedate_to_datetime(text)
+        return parse_rfc2822(text)
     except (TypeError, ValueError):
         return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 _PARSERS: dict[str, Callable[[etree._Element, etree._Element, str], Paper]] = {

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-
-_SPACE = re.compile(r"\s+")
+from email.utils import parsedate_to_datetime
 
 
 def one_line(text: str | None) -> str:
     """Collapse runs of whitespace (arXiv wraps titles and comments at ~80 columns)."""
-    return _SPACE.sub(" ", text or "").strip()
+    return " ".join(text.split()) if text else ""
 
 
 def collapse(text: str | None) -> str | None:
     """One line, or None when blank."""
-    return one_line(text) or None
+    return " ".join(text.split()) or None if text else None
 
 
 def clean_block(text: str | None) -> str | None:
@@ -23,6 +22,34 @@ def clean_block(text: str | None) -> str | None:
     if text is None:
         return None
     return text.strip() or None
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+
+
+def parse_rfc2822(text: str) -> datetime:
+    """arXiv's version dates, "Mon, 2 Apr 2007 19:18:42 GMT", as aware UTC datetimes.
+
+    arXiv always writes GMT in this one layout, which is read directly: the general
+    parser in `email.utils` took a third of a snapshot import's parsing time.
+    """
+    try:
+        _, day, month, year, clock, zone = text.split()
+        hour, minute, second = clock.split(":")
+        if zone in ("GMT", "UTC", "+0000"):
+            return datetime(
+                int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+    except (ValueError, KeyError):
+        pass
+    moment = parsedate_to_datetime(text)  # any other RFC 2822 form; ValueError when none
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_iso_datetime(text: str) -> datetime:

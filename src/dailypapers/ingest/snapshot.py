@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from dailypapers.ingest.records import clean_block, collapse, split_authors
+from dailypapers.ingest.records import clean_block, collapse, parse_rfc2822, split_authors
 from dailypapers.models import Paper, PaperVersion, Submission, attribute_sources
 
 SOURCE = "snapshot"
@@ -15,7 +14,7 @@ def _author_names(record: dict[str, Any]) -> list[str]:
     parsed = record.get("authors_parsed")
     if parsed:
         # [last, first, suffix] -> "first last suffix"
-        return [" ".join(p for p in (a[1], a[0], *a[2:]) if p).strip() for a in parsed]
+        return [" ".join(filter(None, (first, last, *rest))) for last, first, *rest in parsed]
     return split_authors(record.get("authors") or "")
 
 
@@ -24,7 +23,7 @@ def paper_from_snapshot(record: Any) -> tuple[Paper, Submission | None]:
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         raise ValueError("a snapshot record must be an object with a string 'id'")
     versions = [
-        PaperVersion(int(v["version"].lstrip("v")), parsedate_to_datetime(v["created"]))
+        PaperVersion(int(v["version"].lstrip("v")), parse_rfc2822(v["created"]))
         for v in record.get("versions") or []
     ]
     paper = Paper(
