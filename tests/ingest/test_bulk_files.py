@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
@@ -172,3 +173,29 @@ def test_a_gzip_of_several_members_is_read_whole(dailypapers, store: Store, tmp_
     result = dailypapers("ingest", "jsonl", path)
     assert result.exit_code == 0, result.output
     assert papers_in(store) == 30
+
+
+def test_strict_keeps_the_records_before_the_bad_one(store: Store, tmp_path: Path) -> None:
+    from dailypapers.ingest.bulk import import_json_lines
+    from dailypapers.ingest.errors import IngestError
+    from dailypapers.ingest.jsonl import paper_from_json
+
+    lines = listing_lines(25)
+    lines[16] = b"{not json"
+    path = write_lines(tmp_path / "bad.jsonl", lines)
+    with pytest.raises(IngestError, match=r"bad.jsonl:17:"):
+        import_json_lines(store, path, paper_from_json, batch_size=5, strict=True, workers=2)
+    assert papers_in(store) == 16
+
+
+def test_two_workers_store_every_record_in_order(store: Store, tmp_path: Path) -> None:
+    from dailypapers.ingest.bulk import import_json_lines
+    from dailypapers.ingest.jsonl import paper_from_json
+
+    lines = listing_lines(103)
+    lines[50] = b'{"id": 5}'
+    path = write_lines(tmp_path / "some.jsonl", lines)
+    report = import_json_lines(store, path, paper_from_json, batch_size=10, workers=2)
+    assert (report.papers, report.skipped) == (102, 1)
+    assert report.skip_reasons == [f"{path}:51: ValueError: field 'id' must be a string"]
+    assert papers_in(store) == 102
