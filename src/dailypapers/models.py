@@ -95,3 +95,39 @@ class Stats:
         for key in ("first_day", "last_day"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    is_admin: bool = False
+    banned: bool = False
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    paper_id: str
+    author: str  # the username
+    user_id: int
+    parent_id: int | None
+    body: str  # Markdown as written
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """A paper as a list shows it: with its votes, its day and who submitted it."""
+
+    paper: Paper
+    day: date  # its day in the daily feed
+    upvotes: int
+    trending: float = 0.0
+    submission: Submission | None = None
+    comments: int = 0
+    voted: bool = False  # by the user looking at the list

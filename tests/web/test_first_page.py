@@ -1,14 +1,12 @@
-"""The first page lists the newest papers; the demo fills an empty database once."""
+"""The demo fills an empty database once, and the front page shows its newest day."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from dailypapers.config import Settings
 from dailypapers.demo import load_demo_if_empty
 from dailypapers.storage import Store
 from dailypapers.storage.papers import stats
-from dailypapers.web import create_app
 
 
 def test_demo_loads_into_an_empty_database_only(store: Store) -> None:
@@ -24,19 +22,18 @@ def test_demo_loads_into_an_empty_database_only(store: Store) -> None:
     )
 
 
-def test_the_first_page_shows_the_newest_papers(store: Store) -> None:
+def test_the_front_page_is_the_newest_day(store: Store, site: TestClient) -> None:
     load_demo_if_empty(store)
-    client = TestClient(create_app(Settings(), store))
-    page = client.get("/")
+    page = site.get("/")
     assert page.status_code == 200
-    newest = client.get("/papers.json").json()["papers"]
-    assert len(newest) == 50
-    assert all(paper["listed"][0] == "2026-07-01" for paper in newest)
-    for paper in newest[:5]:
-        assert f'href="https://arxiv.org/abs/{paper["id"]}"' in page.text
-    assert '<link rel="alternate" type="application/json" href="/papers.json">' in page.text
+    data = site.get("/papers.json").json()
+    assert (data["period"], data["key"], data["total"]) == ("date", "2026-07-01", 300)
+    assert len(data["entries"]) == 50 and data["pages"] == 6
+    assert data["previous"] == "2026-06-30" and data["next"] is None
+    for entry in data["entries"][:5]:
+        assert f'href="/papers/{entry["paper"]["id"]}"' in page.text
+    assert page.headers["link"] == '</papers.json>; rel="alternate"; type="application/json"'
 
 
-def test_the_first_page_of_an_empty_site_says_how_to_fill_it(store: Store) -> None:
-    page = TestClient(create_app(Settings(), store)).get("/")
-    assert "No papers yet" in page.text
+def test_an_empty_site_says_so(site: TestClient) -> None:
+    assert "No papers here yet." in site.get("/").text

@@ -131,12 +131,12 @@ def stats(connection: Connection, top: int = 10) -> Stats:
         categories=count(func.count(paper_categories.c.category.distinct()), paper_categories),
         versions=count(func.count(), paper_versions),
         submissions=count(func.count(), submissions),
-        first_day=_as_date(first_day),
-        last_day=_as_date(last_day),
+        first_day=as_date(first_day),
+        last_day=as_date(last_day),
         top_categories={name: n for name, n in connection.execute(per_category)},
     )
 
 
-def _as_date(value: date | str | None) -> date | None:
+def as_date(value: date | str | None) -> date | None:
     """A computed column comes back from SQLite as text."""
     return date.fromisoformat(value) if isinstance(value, str) else value

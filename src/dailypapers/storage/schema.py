@@ -48,6 +48,7 @@ papers = Table(
     Column("field_sources", SOURCES_JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default=false()),  # by an admin
 )
 
 paper_versions = Table(
@@ -103,3 +104,70 @@ harvest_cursors = Table(
 Index("ix_papers_announced", papers.c.announced)
 Index("ix_paper_categories_category", paper_categories.c.category, paper_categories.c.paper_id)
 Index("ix_submissions_submitted_at", submissions.c.submitted_at)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("banned", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie's token
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),  # a username or a client address
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),  # Markdown as written; rendered when shown
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("edited_at", DateTime(timezone=True)),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+)
+
+Index("ix_sessions_user", sessions.c.user_id)
+Index("ix_api_tokens_user", api_tokens.c.user_id)
+Index("ix_login_failures_key_at", login_failures.c.key, login_failures.c.at)
+Index("ix_votes_paper", votes.c.paper_id, votes.c.created_at)
+Index("ix_votes_created_at", votes.c.created_at)
+Index("ix_comments_paper", comments.c.paper_id, comments.c.created_at)

@@ -29,7 +29,8 @@ from dailypapers.storage.schema import (
 DELETE_CATEGORIES = "delete categories"
 
 
-def _insert(dialect_name: str, table: Any) -> Any:
+def insert_for(dialect_name: str, table: Any) -> Any:
+    """INSERT with ON CONFLICT clauses, for SQLite or PostgreSQL."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -52,7 +53,7 @@ def _merged_sources(dialect_name: str, current: Any, new: Any) -> ColumnElement[
 
 @cache
 def _paper_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, papers)
+    statement = insert_for(dialect_name, papers)
     new = statement.excluded
     updates: dict[str, Any] = {
         name: func.coalesce(new[name], papers.c[name]) for name in (*TEXT_FIELDS, "authors")
@@ -73,7 +74,7 @@ def _category_insert(_dialect_name: str) -> Any:
 
 @cache
 def _version_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, paper_versions)
+    statement = insert_for(dialect_name, paper_versions)
     return statement.on_conflict_do_update(
         index_elements=[paper_versions.c.paper_id, paper_versions.c.version],
         set_={"created": func.coalesce(statement.excluded.created, paper_versions.c.created)},
@@ -82,12 +83,12 @@ def _version_upsert(dialect_name: str) -> Any:
 
 @cache
 def _listing_insert(dialect_name: str) -> Any:
-    return _insert(dialect_name, paper_listings).on_conflict_do_nothing()
+    return insert_for(dialect_name, paper_listings).on_conflict_do_nothing()
 
 
 @cache
 def _submission_upsert(dialect_name: str) -> Any:
-    statement = _insert(dialect_name, submissions)
+    statement = insert_for(dialect_name, submissions)
     return statement.on_conflict_do_update(
         index_elements=[submissions.c.paper_id],
         set_={"upvotes": statement.excluded.upvotes},

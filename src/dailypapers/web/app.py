@@ -1,38 +1,84 @@
-"""A first page listing the newest papers; the full site is built on this app."""
+"""`create_app(settings, store)`: the site and its JSON API, built per process, never at import."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import Settings
-from dailypapers.ingest.jsonl import paper_to_json
 from dailypapers.storage import Store
-from dailypapers.storage.papers import newest_papers
+from dailypapers.web.render import TEMPLATES, wants_json
+from dailypapers.web.routes import papers
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-PAGE_SIZE = 50
+MAX_BODY_BYTES = 64 * 1024  # forms and comments; nothing here takes uploads
+
+
+class BodyLimit:
+    """Refuse request bodies over MAX_BODY_BYTES (413) before any handler reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            response = JSONResponse({"error": "request body too large"}, status_code=413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> dict:  # type: ignore[type-arg]
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise HTTPException(413, "request body too large")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _error(request: Request, status: int, message: str, field: str | None = None) -> Response:
+    if wants_json(request) or request.url.path.startswith("/api/"):
+        body = {"error": message, **({"field": field} if field else {})}
+        return JSONResponse(body, status_code=status)
+    context = {"status": status, "message": message, "viewer": None, "csrf_token": ""}
+    return TEMPLATES.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        field = (error.headers or {}).get("X-Field")
+        return _error(request, error.status_code, str(error.detail), field)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+        return _error(request, 400, f"{field}: {first.get('msg', 'invalid')}", field)
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
-    app = FastAPI(title="dailypapers", version=__version__)
+    app = FastAPI(
+        title="dailypapers",
+        version=__version__,
+        description="The daily feed of research papers, as HTML and JSON.",
+    )
     app.state.settings = settings
     app.state.store = store
-
-    @app.get("/", response_class=HTMLResponse, summary="The newest papers")
-    def index(request: Request) -> HTMLResponse:
-        with store.read() as connection:
-            papers = newest_papers(connection, PAGE_SIZE)
-        return TEMPLATES.TemplateResponse(request, "index.html", {"papers": papers})
-
-    @app.get("/papers.json", summary="The newest papers as JSON")
-    def papers_json() -> dict[str, object]:
-        with store.read() as connection:
-            papers = newest_papers(connection, PAGE_SIZE)
-        return {"papers": [paper_to_json(paper) for paper in papers]}
-
+    app.add_middleware(BodyLimit)
+    _install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(papers.router)
     return app

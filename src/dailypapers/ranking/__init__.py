@@ -1,0 +1,1 @@
+"""Scores over rows already loaded: trending; pure functions, no I/O."""

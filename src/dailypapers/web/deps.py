@@ -1,0 +1,98 @@
+"""Named dependencies: the store, the person asking, and the CSRF check for forms."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Connection
+
+from dailypapers.models import User
+from dailypapers.storage import Store
+from dailypapers.storage.users import session_user, token_user
+from dailypapers.web.render import CSRF_COOKIE
+
+SESSION_COOKIE = "dp_session"
+
+
+def token_hash(token: str) -> str:
+    """Tokens are stored hashed: a leaked database does not log anyone in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def read_connection(store: StoreDep) -> Iterator[Connection]:
+    with store.read() as connection:
+        yield connection
+
+
+ReadDep = Annotated[Connection, Depends(read_connection)]
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+def current_viewer(request: Request, store: StoreDep) -> User | None:
+    """The signed-in user (session cookie or API token), or None; banned users are nobody."""
+    if hasattr(request.state, "viewer"):
+        return request.state.viewer  # type: ignore[no-any-return]
+    viewer = None
+    bearer = _bearer(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    if bearer or session:
+        with store.read() as connection:
+            if bearer:
+                viewer = token_user(connection, token_hash(bearer))
+            else:
+                viewer = session_user(connection, token_hash(session or ""), datetime.now(UTC))
+    request.state.viewer = None if viewer is None or viewer.banned else viewer
+    request.state.by_token = bool(bearer)
+    return request.state.viewer  # type: ignore[no-any-return]
+
+
+ViewerDep = Annotated[User | None, Depends(current_viewer)]
+
+
+async def check_csrf(request: Request, viewer: ViewerDep) -> None:
+    """Forms and in-page scripts must echo the CSRF cookie; API-token clients need not."""
+    if request.state.by_token:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        sent = str((await request.form()).get("csrf_token", ""))
+    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+        raise HTTPException(403, "the form expired or came from another site: reload and retry")
+
+
+CsrfDep = Depends(check_csrf)
+
+
+def require_user(viewer: ViewerDep) -> User:
+    if viewer is None:
+        raise HTTPException(401, "sign in first")
+    return viewer
+
+
+UserDep = Annotated[User, Depends(require_user)]
+
+
+def require_admin(viewer: UserDep) -> User:
+    if not viewer.is_admin:
+        raise HTTPException(403, "only admins may do that")
+    return viewer
+
+
+AdminDep = Annotated[User, Depends(require_admin)]

@@ -1,0 +1,146 @@
+"""Lists of papers for the pages: periods (day, ISO week, month), orders, and paging."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Connection
+
+from dailypapers.models import FeedEntry, Paper
+from dailypapers.ranking.trending import order_papers
+from dailypapers.storage.feed import feed_entries, neighbour_days
+from dailypapers.storage.votes import vote_counts
+
+PAGE_SIZE = 50
+_CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.\-/]+")
+
+
+class PeriodError(ValueError):
+    """A period parameter that is not a day, an ISO week or a month; names the field."""
+
+    def __init__(self, field: str, value: str, expected: str) -> None:
+        self.field = field
+        super().__init__(f"{field}={value!r} is not {expected}")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "date", "week" or "month"
+    first: date
+    last: date
+
+    @property
+    def key(self) -> str:
+        if self.kind == "week":
+            year, week, _ = self.first.isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.kind == "month":
+            return self.first.strftime("%Y-%m")
+        return self.first.isoformat()
+
+    @property
+    def title(self) -> str:
+        if self.kind == "week":
+            return f"Papers of week {self.key}"
+        if self.kind == "month":
+            return f"Papers of {self.first:%B %Y}"
+        return f"Papers of {self.first:%A, %d %B %Y}"
+
+    def shifted(self, direction: int) -> Period:
+        if self.kind == "date":
+            return day_period(self.first + timedelta(days=direction))
+        if self.kind == "week":
+            return week_period(self.first + timedelta(weeks=direction))
+        pivot = self.first + timedelta(days=32) if direction > 0 else self.first - timedelta(days=1)
+        return month_period(pivot.replace(day=1))
+
+
+def day_period(day: date) -> Period:
+    return Period("date", day, day)
+
+
+def week_period(day: date) -> Period:
+    monday = day - timedelta(days=day.weekday())
+    return Period("week", monday, monday + timedelta(days=6))
+
+
+def month_period(day: date) -> Period:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period("month", first, following - timedelta(days=1))
+
+
+def parse_period(date_: str | None, week: str | None, month: str | None) -> Period | None:
+    """At most one of the three; None when none is given."""
+    given = [
+        (name, value)
+        for name, value in (("date", date_), ("week", week), ("month", month))
+        if value
+    ]
+    if len(given) > 1:
+        raise PeriodError(given[1][0], given[1][1], "allowed together with " + given[0][0])
+    if not given:
+        return None
+    name, value = given[0]
+    try:
+        if name == "date":
+            return day_period(date.fromisoformat(value))
+        if name == "week":
+            match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
+            if not match:
+                raise ValueError
+            return week_period(date.fromisocalendar(int(match[1]), int(match[2]), 1))
+        if not re.fullmatch(r"\d{4}-\d{2}", value):
+            raise ValueError
+        return month_period(date.fromisoformat(f"{value}-01"))
+    except ValueError:
+        expected = {
+            "date": "a day like 2024-01-31",
+            "week": "a week like 2024-W05",
+            "month": "a month like 2024-01",
+        }[name]
+        raise PeriodError(name, value, expected) from None
+
+
+@dataclass
+class ListPage:
+    entries: list[FeedEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def list_page(
+    connection: Connection,
+    days: dict[str, date],
+    sort: str,
+    page: int,
+    viewer: int | None,
+    now: datetime | None = None,
+) -> ListPage:
+    upvotes = vote_counts(connection, list(days))
+    ordered, scores = order_papers(days, upvotes, now or datetime.now(UTC), sort)
+    pages = max(1, math.ceil(len(ordered) / PAGE_SIZE))
+    shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    entries = feed_entries(connection, shown, days, upvotes, scores, viewer)
+    return ListPage(entries, len(ordered), page, pages)
+
+
+def neighbours(connection: Connection, period: Period) -> tuple[str | None, str | None]:
+    """Keys of the nearest periods before and after that have papers."""
+    before, _ = neighbour_days(connection, period.first)
+    _, after = neighbour_days(connection, period.last)
+    same_kind = {"date": day_period, "week": week_period, "month": month_period}[period.kind]
+    return (
+        same_kind(before).key if before else None,
+        same_kind(after).key if after else None,
+    )
+
+
+def code_links(paper: Paper) -> list[str]:
+    """Code and model repositories named in the abstract or the comments."""
+    text = " ".join(filter(None, (paper.abstract, paper.comments, paper.github_repo)))
+    return list(dict.fromkeys(link.rstrip(".") for link in _CODE_LINK.findall(text)))

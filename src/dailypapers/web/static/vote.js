@@ -1,0 +1,16 @@
+// Upvote in place; without JavaScript the same form posts and the page reloads.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList.contains("vote")) return;
+  event.preventDefault();
+  const response = await fetch(form.action, {
+    method: "POST",
+    headers: { "Accept": "application/json", "X-CSRF-Token": form.elements.csrf_token.value },
+    credentials: "same-origin",
+  });
+  if (response.status === 401) { window.location = "/login"; return; }
+  if (!response.ok) return;
+  const result = await response.json();
+  form.querySelector(".count").textContent = result.upvotes;
+  form.classList.toggle("voted", result.voted);
+});
