@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench
+.PHONY: demo test bench browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed  ## install, load the bundled sample, serve on http://127.0.0.1:8000/
 	$(BIN)/dailypapers serve --demo --data-dir data/demo
 
-test: $(VENV)/.installed  ## install, lint, run the suite on SQLite, then on PostgreSQL
+# Debian's Chromium for the browser tests (needs root, as in CI; elsewhere they are skipped).
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: $(VENV)/.installed browser  ## install, lint, run the suite on SQLite, then on PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/pytest
 	$(BIN)/pytest --postgres
