@@ -75,4 +75,4 @@ def comment_counts(connection: Connection, ids: Sequence[str]) -> dict[str, int]
         )
         .group_by(comments.c.paper_id)
     )
-    return dict(connection.execute(query).tuples().all())
+    return {paper_id: count for paper_id, count in connection.execute(query)}

@@ -57,7 +57,7 @@ def votes_since(connection: Connection, since: datetime) -> dict[str, int]:
         .where(votes.c.created_at >= since)
         .group_by(votes.c.paper_id)
     )
-    return dict(connection.execute(query).tuples().all())
+    return {paper_id: count for paper_id, count in connection.execute(query)}
 
 
 def votes_per_day(connection: Connection) -> list[tuple[date, int]]:

@@ -7,14 +7,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from fastapi import HTTPException
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
-from dailypapers.storage.feed import feed_entries, neighbour_days
+from dailypapers.storage.feed import days_of, feed_entries, neighbour_days
+from dailypapers.storage.papers import get_paper
 from dailypapers.storage.votes import vote_counts
 
 PAGE_SIZE = 50
+TRENDING_WINDOW_DAYS = 7
 _CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.\-/]+")
 
 
@@ -120,13 +123,23 @@ def list_page(
     page: int,
     viewer: int | None,
     now: datetime | None = None,
+    size: int = PAGE_SIZE,
 ) -> ListPage:
+    """Page `page` (from 1) of `size` papers of these, in the order `sort`."""
     upvotes = vote_counts(connection, list(days))
     ordered, scores = order_papers(days, upvotes, now or datetime.now(UTC), sort)
-    pages = max(1, math.ceil(len(ordered) / PAGE_SIZE))
-    shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    pages = max(1, math.ceil(len(ordered) / size))
+    shown = ordered[(page - 1) * size : page * size]
     entries = feed_entries(connection, shown, days, upvotes, scores, viewer)
     return ListPage(entries, len(ordered), page, pages)
+
+
+def trending_page(connection: Connection, page: int, viewer: int | None, now: datetime) -> ListPage:
+    """The last week's papers by trending score, leaving out those without votes."""
+    days = days_of(connection, (now - timedelta(days=TRENDING_WINDOW_DAYS)).date(), now.date())
+    listed = list_page(connection, days, "trending", page, viewer, now)
+    listed.entries = [e for e in listed.entries if e.upvotes > 0]
+    return listed
 
 
 def neighbours(connection: Connection, period: Period) -> tuple[str | None, str | None]:
@@ -144,3 +157,13 @@ def code_links(paper: Paper) -> list[str]:
     """Code and model repositories named in the abstract or the comments."""
     text = " ".join(filter(None, (paper.abstract, paper.comments, paper.github_repo)))
     return list(dict.fromkeys(link.rstrip(".") for link in _CODE_LINK.findall(text)))
+
+
+def paper_entry(connection: Connection, paper_id: str, viewer: int | None) -> FeedEntry:
+    """One paper with its votes, day and submission; 404 when unknown."""
+    paper = get_paper(connection, paper_id)
+    if paper is None:
+        raise HTTPException(404, f"no paper {paper_id}")
+    days = days_of(connection, paper.announced, paper.announced) if paper.announced else {}
+    day = days.get(paper.id) or paper.announced or datetime.now(UTC).date()
+    return list_page(connection, {paper.id: day}, "newest", 1, viewer).entries[0]

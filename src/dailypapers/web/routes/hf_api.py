@@ -1,0 +1,135 @@
+"""The Hugging Face papers API, so `huggingface_hub` and `hf papers` can read this instance.
+
+Field names and date formats follow what `HfApi.list_daily_papers`, `paper_info`,
+`list_papers` and `read_paper` parse (see docs/hf-api.md for the mapping). Fields we
+do not have (linked models, datasets, Spaces, AI summaries, thumbnails) are left out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import Connection
+
+from dailypapers.models import FeedEntry
+from dailypapers.storage.feed import days_of, latest_day
+from dailypapers.storage.papers import get_submissions
+from dailypapers.web.deps import ReadDep
+from dailypapers.web.lists import PeriodError, day_period, list_page, paper_entry, parse_period
+
+router = APIRouter(tags=["Hugging Face-compatible API"])
+SORTS = {"publishedAt": "newest", "trending": "trending"}
+
+
+def _stamp(moment: date | datetime | None) -> str | None:
+    """HF writes UTC instants with milliseconds: 2026-05-30T00:00:00.000Z."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time.min, tzinfo=UTC)
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def _user(username: str) -> dict[str, str]:
+    return {"user": username, "name": username, "fullname": username, "type": "user"}
+
+
+def _paper(entry: FeedEntry) -> dict[str, Any]:
+    paper, submission = entry.paper, entry.submission
+    submitted_at = submission.submitted_at if submission else entry.day
+    fields: dict[str, Any] = {
+        "id": paper.id,
+        "authors": [{"name": name, "hidden": False} for name in paper.authors],
+        "publishedAt": _stamp(paper.published or paper.announced),
+        "submittedOnDailyAt": _stamp(submitted_at),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "upvotes": entry.upvotes,
+        "discussionId": paper.id,  # the paper's comment thread here
+        "numComments": entry.comments,
+        "githubRepo": paper.github_repo,
+        "projectPage": paper.project_page,
+    }
+    if submission and submission.submitted_by:
+        fields["submittedOnDailyBy"] = _user(submission.submitted_by)
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _daily_entry(entry: FeedEntry) -> dict[str, Any]:
+    paper = _paper(entry)
+    fields = {
+        "paper": paper,
+        "publishedAt": paper["submittedOnDailyAt"],
+        "title": paper.get("title"),
+        "summary": paper.get("summary"),
+        "numComments": entry.comments,
+        "submittedBy": paper.get("submittedOnDailyBy"),
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _with_submitter(
+    connection: Connection, days: dict[str, date], submitter: str
+) -> dict[str, date]:
+    submitted = get_submissions(connection, list(days))
+    return {
+        i: d for i, d in days.items() if i in submitted and submitted[i].submitted_by == submitter
+    }
+
+
+@router.get("/api/daily_papers", summary="Daily papers, as the Hugging Face API gives them")
+def daily_papers(
+    connection: ReadDep,
+    date: Annotated[str | None, Query(description="A day, YYYY-MM-DD.")] = None,
+    week: Annotated[str | None, Query(description="An ISO week, YYYY-Www.")] = None,
+    month: Annotated[str | None, Query(description="A month, YYYY-MM.")] = None,
+    submitter: Annotated[str | None, Query(description="Only papers this user submitted.")] = None,
+    sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
+    p: Annotated[int, Query(ge=0, le=10_000, description="Page, from 0.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Papers per page.")] = 50,
+) -> JSONResponse:
+    try:
+        period = parse_period(date, week, month)
+    except PeriodError as error:
+        raise HTTPException(400, str(error), headers={"X-Field": error.field}) from None
+    if period is None:
+        period = day_period(latest_day(connection) or datetime.now(UTC).date())
+    days = days_of(connection, period.first, period.last)
+    if submitter:
+        days = _with_submitter(connection, days, submitter)
+    listed = list_page(connection, days, SORTS[sort], p + 1, None, size=limit)
+    return JSONResponse([_daily_entry(entry) for entry in listed.entries])
+
+
+@router.get("/api/papers/{paper_id:arxiv}", summary="One paper, as the Hugging Face API gives it")
+def paper_info(paper_id: str, connection: ReadDep) -> JSONResponse:
+    return JSONResponse(_paper(paper_entry(connection, paper_id, None)))
+
+
+@router.get(
+    "/papers/{paper_id:arxiv}.md", response_class=PlainTextResponse, summary="A paper as Markdown"
+)
+def paper_markdown(paper_id: str, connection: ReadDep) -> PlainTextResponse:
+    entry = paper_entry(connection, paper_id, None)
+    paper = entry.paper
+    lines = [
+        f"# {paper.title}",
+        "",
+        f"**Authors:** {', '.join(paper.authors)}",
+        f"**arXiv:** [{paper.id}](https://arxiv.org/abs/{paper.id}) · "
+        f"**PDF:** https://arxiv.org/pdf/{paper.id}",
+        f"**Categories:** {' '.join(paper.categories)}",
+        f"**Published:** {paper.published or paper.announced} · **Upvotes:** {entry.upvotes}",
+        "",
+        "## Abstract",
+        "",
+        paper.abstract or "",
+    ]
+    if paper.comments:
+        lines += ["", f"**Comments:** {paper.comments}"]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/markdown; charset=utf-8")
