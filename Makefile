@@ -28,3 +28,4 @@ test: $(VENV)/.installed browser  ## install, lint, run the suite on SQLite, the
 
 bench: $(VENV)/.installed  ## benchmarks (minutes; not part of `make test`)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/web.py

@@ -1,4 +1,5 @@
-"""A real HTTP server on loopback that answers from a function, for fetcher tests."""
+"""A real HTTP server on loopback that answers from a function, for fetcher tests, and a fake
+of the arXiv query API over a recorded feed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from lxml import etree
+
+from tests.conftest import shared
+
 Params = dict[str, str]
 Reply = tuple[int, dict[str, str], bytes]
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @dataclass
@@ -49,3 +55,16 @@ def serving(answer: Callable[[Params], Reply]) -> Iterator[FakeServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fake_arxiv_api(params: Params) -> Reply:
+    """Answer id_list queries with the recorded entries for those ids, as arXiv does."""
+    feed = etree.fromstring(
+        shared("fixtures/arxiv-api/query-all-transformer-cs.LG.xml").read_bytes()
+    )
+    wanted = set(params.get("id_list", "").split(","))
+    for entry in feed.findall(f"{ATOM}entry"):
+        entry_id = entry.findtext(f"{ATOM}id").rsplit("/", 1)[-1].split("v")[0]
+        if entry_id not in wanted:
+            feed.remove(entry)
+    return 200, {"Content-Type": "application/atom+xml"}, etree.tostring(feed)

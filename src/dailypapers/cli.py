@@ -27,6 +27,14 @@ from rich.progress import (
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
+from dailypapers.accounts import (
+    AccountError,
+    create_api_token,
+    find_user,
+    set_admin,
+    set_banned,
+    sign_up,
+)
 from dailypapers.config import Settings
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
 from dailypapers.ingest.errors import IngestError
@@ -39,6 +47,7 @@ from dailypapers.ingest.snapshot import paper_from_snapshot
 from dailypapers.storage import Store, StoreError, open_store
 from dailypapers.storage.cursors import HarvestCursor
 from dailypapers.storage.papers import get_submissions, iter_paper_batches, stats
+from dailypapers.storage.users import list_users
 
 app = typer.Typer(
     help="dailypapers: a self-hosted daily feed of research papers.",
@@ -47,8 +56,12 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Bring papers in from arXiv and other sources.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Accounts: add users, list them, make admins, ban, make API tokens.", no_args_is_help=True
+)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -118,7 +131,7 @@ def _reported_errors() -> Iterator[None]:
     """Turn our errors into one line on stderr and exit status 1."""
     try:
         yield
-    except (IngestError, StoreError) as error:
+    except (IngestError, StoreError, AccountError) as error:
         raise _fail(str(error)) from None
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
@@ -320,6 +333,104 @@ def db_backup(
     err.print(f"backed up to {escape(str(file))}")
 
 
+Username = Annotated[str, typer.Argument(help="The user's name (case does not matter).")]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("add")
+def user_add(
+    username: Username,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from stdin's first line."),
+    ] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Add a user; asks for the password twice unless --password-stdin."""
+    settings = _settings(data_dir, db)
+    password = _read_password(password_stdin)
+    with _reported_errors(), _store(settings) as store:
+        user = sign_up(store, username, password, is_admin=admin)
+    err.print(f"added {'admin ' if user.is_admin else ''}{escape(user.username)}")
+
+
+@user_app.command("list")
+def user_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Every user, oldest first, with whether they are admins or banned."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, store.read() as connection:
+        users = list_users(connection)
+    rows = [
+        {
+            "username": u.username,
+            "is_admin": u.is_admin,
+            "banned": u.banned,
+            "created_at": u.created_at.isoformat() if u.created_at else None,
+        }
+        for u in users
+    ]
+    if as_json:
+        typer.echo(orjson.dumps(rows).decode())
+        return
+    for row in rows:
+        flags = [flag for flag in ("is_admin", "banned") if row[flag]]
+        typer.echo(f"{row['username']}\t{row['created_at']}\t{' '.join(flags)}".rstrip())
+
+
+@user_app.command("set-admin")
+def user_set_admin(
+    username: Username,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take admin rights away.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Make a user an admin (or, with --revoke, no longer one)."""
+    with _reported_errors(), _store(_settings(data_dir, db)) as store:
+        user = set_admin(store, username, not revoke)
+    err.print(f"{escape(user.username)} is {'now' if user.is_admin else 'no longer'} an admin")
+
+
+@user_app.command("ban")
+def user_ban(
+    username: Username,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Lift the ban.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Ban a user: their sessions and API tokens stop working (--revoke lifts the ban)."""
+    with _reported_errors(), _store(_settings(data_dir, db)) as store:
+        user = set_banned(store, username, not revoke)
+    err.print(f"{escape(user.username)} is {'banned' if user.banned else 'no longer banned'}")
+
+
+@user_app.command("token")
+def user_token(
+    username: Username,
+    name: Annotated[
+        str, typer.Option(help="What the token is for, shown on the account page.")
+    ] = "cli",
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Make an API token for a user and print it (it is shown this once; only its hash is kept)."""
+    with _reported_errors(), _store(_settings(data_dir, db)) as store:
+        with store.read() as connection:
+            user = find_user(connection, username)
+        token = create_api_token(store, user, name)
+    typer.echo(token)
+
+
 @app.command("serve")
 def serve(
     demo: Annotated[
@@ -328,25 +439,22 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each with its own app and database pool.")
+    ] = 1,
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
-    """Serve the site."""
-    import uvicorn
-
+    """Serve the site (behind a proxy, X-Forwarded-* from 127.0.0.1 are trusted)."""
     from dailypapers.demo import load_demo_if_empty
-    from dailypapers.web import create_app
+    from dailypapers.web.server import serve_site
 
     settings = _settings(data_dir, db, host=host, port=port)
-    with _reported_errors():
-        store = open_store(settings.database_url)
+    with _reported_errors(), _store(settings) as store:  # migrate once, before any worker starts
         if demo and (report := load_demo_if_empty(store)):
             err.print(f"loaded {report.papers:,} demo papers")
     err.print(f"serving {store.url} on http://{settings.host}:{settings.port}/")
-    try:
-        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
-    finally:
-        store.close()
+    serve_site(settings, workers)
 
 
 def main() -> None:

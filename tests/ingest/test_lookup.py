@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
 from dailypapers.storage import Store
 from dailypapers.storage.papers import count_papers, get_paper
-from tests.conftest import shared
-from tests.fake_http import Params, Reply, serving
-
-ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def fake_arxiv_api(params: Params) -> Reply:
-    """Answer id_list queries with the recorded entries for those ids, as arXiv does."""
-    feed = etree.fromstring(
-        shared("fixtures/arxiv-api/query-all-transformer-cs.LG.xml").read_bytes()
-    )
-    wanted = set(params.get("id_list", "").split(","))
-    for entry in feed.findall(f"{ATOM}entry"):
-        entry_id = entry.findtext(f"{ATOM}id").rsplit("/", 1)[-1].split("v")[0]
-        if entry_id not in wanted:
-            feed.remove(entry)
-    return 200, {"Content-Type": "application/atom+xml"}, etree.tostring(feed)
+from tests.fake_http import fake_arxiv_api, serving
 
 
 def test_papers_by_id_in_any_form(dailypapers, store: Store) -> None:

@@ -13,7 +13,8 @@ def test_migrations_build_exactly_the_declared_schema(store: Store) -> None:
     with store.read() as connection:
         context = MigrationContext.configure(connection)
         differences = [
-            d for d in compare_metadata(context, metadata) if d[0] != "remove_table"
-            or d[1].name != "alembic_version"
+            d
+            for d in compare_metadata(context, metadata)
+            if d[0] != "remove_table" or d[1].name != "alembic_version"
         ]
     assert differences == []

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from huggingface_hub import HfApi
@@ -25,6 +22,7 @@ from dailypapers.storage.papers import get_paper
 from dailypapers.storage.users import create_user
 from dailypapers.storage.votes import add_vote, vote_counts
 from tests.conftest import shared
+from tests.live_server import running_server
 
 HF_DAILY = "fixtures/hf-daily-papers/daily_papers-2026-06-12.json"
 DAY = "2026-07-01"
@@ -52,12 +50,6 @@ def test_unknown_paper_and_bad_period(site: TestClient) -> None:
     assert site.get("/api/daily_papers", params={"limit": 101}).status_code == 400
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def community(store: Store) -> dict[str, int]:
     """The demo papers with votes from three users and a comment: expected counts by id."""
@@ -78,31 +70,9 @@ def community(store: Store) -> dict[str, int]:
 
 
 @pytest.fixture
-def server(database_url: str, community: dict[str, int]) -> Iterator[str]:
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "dailypapers",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        database_url,
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+def server(database_url: str, community: dict[str, int], tmp_path: Path) -> Iterator[str]:
+    with running_server(database_url, tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_huggingface_hub_reads_the_daily_papers(
@@ -130,6 +100,10 @@ def test_huggingface_hub_reads_the_daily_papers(
             assert info.published_at.date() == paper.announced
     one = api.paper_info(top[0].id)
     assert (one.id, one.upvotes, one.title) == (top[0].id, community[top[0].id], top[0].title)
+    word = top[0].title.split()[0]
+    found = list(api.list_papers(query=f"{word} {top[0].title.split()[-1]}", limit=20))
+    assert top[0].id in {p.id for p in found}
+    assert all(word.lower() in f"{p.title} {p.summary}".lower() for p in found)
     markdown = api.read_paper(top[0].id)
     assert markdown.startswith(f"# {top[0].title}") and f"**Upvotes:** {one.upvotes}" in markdown
 

@@ -3,8 +3,8 @@
     score = votes / (age_in_hours + OFFSET_HOURS) ** GRAVITY
 
 A paper's age counts from the start of its day in the feed (UTC). Each vote counts once;
-an older paper needs many more votes to rank beside a new one: with GRAVITY 1.5, a
-two-day-old paper needs about 3.5 times the votes of a day-old one.
+an older paper needs many more votes to rank beside a new one: with GRAVITY 1.5 and
+OFFSET_HOURS 2, a two-day-old paper needs about 2.7 times the votes of a day-old one.
 """
 
 from __future__ import annotations

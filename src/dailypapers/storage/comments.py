@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, insert, select, update
 
 from dailypapers.models import Comment
+from dailypapers.storage.papers import as_utc
 from dailypapers.storage.schema import comments, users
 
 
@@ -42,8 +43,8 @@ def _comment(row: object) -> Comment:
         user_id=row.user_id,  # type: ignore[attr-defined]
         parent_id=row.parent_id,  # type: ignore[attr-defined]
         body=row.body,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        edited_at=row.edited_at,  # type: ignore[attr-defined]
+        created_at=as_utc(row.created_at),  # type: ignore[attr-defined]
+        edited_at=as_utc(row.edited_at),  # type: ignore[attr-defined]
         deleted=bool(row.deleted),  # type: ignore[attr-defined]
         hidden=bool(row.hidden),  # type: ignore[attr-defined]
     )

@@ -10,13 +10,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import orjson
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection, Text, cast, func, or_, select
 
 from dailypapers.models import FeedEntry
 from dailypapers.storage.comments import comment_counts
-from dailypapers.storage.papers import as_date, get_papers, get_submissions
+from dailypapers.storage.papers import as_date, as_utc, get_papers, get_submissions
 from dailypapers.storage.schema import paper_categories, papers, submissions
 from dailypapers.storage.votes import voted_by
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching `text` anywhere, literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _midnight(day: date) -> datetime:
@@ -45,7 +51,7 @@ def days_of(connection: Connection, first: date, last: date) -> dict[str, date]:
     )
     found = {paper_id: as_date(day) for paper_id, day in connection.execute(announced)}
     for paper_id, moment in connection.execute(submitted):
-        found[paper_id] = moment.date()
+        found[paper_id] = as_utc(moment).date()  # type: ignore[union-attr]
     return found  # type: ignore[return-value]
 
 
@@ -85,8 +91,12 @@ def neighbour_days(connection: Connection, day: date) -> tuple[date | None, date
 def latest_day(connection: Connection) -> date | None:
     visible = papers.c.hidden.is_(False)
     newest = connection.scalar(select(func.max(papers.c.announced)).where(visible))
-    submitted = connection.scalar(select(func.max(submissions.c.submitted_at)))
-    days = [d for d in (as_date(newest), submitted.date() if submitted else None) if d]
+    submitted = connection.scalar(
+        select(func.max(submissions.c.submitted_at))
+        .join(papers, papers.c.id == submissions.c.paper_id)
+        .where(visible)
+    )
+    days = [d for d in (as_date(newest), as_utc(submitted).date() if submitted else None) if d]
     return max(days) if days else None
 
 
@@ -104,13 +114,34 @@ def category_days(connection: Connection, category: str, limit: int) -> dict[str
 def author_days(connection: Connection, name: str, limit: int) -> dict[str, date]:
     """Papers listing `name` among their authors (an exact name, as arXiv gives it)."""
     quoted = orjson.dumps(name).decode()  # as it appears inside the stored JSON array
-    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = (
         select(papers.c.id, papers.c.announced)
         .where(
-            cast(papers.c.authors, Text).like(f"%{escaped}%", escape="\\"),
+            cast(papers.c.authors, Text).like(_containing(quoted), escape="\\"),
             papers.c.hidden.is_(False),
         )
+        .order_by(papers.c.announced.desc(), papers.c.id.desc())
+        .limit(limit)
+    )
+    return {paper_id: as_date(day) for paper_id, day in connection.execute(query)}  # type: ignore[misc]
+
+
+def search_days(connection: Connection, terms: Sequence[str], limit: int) -> dict[str, date]:
+    """Visible papers whose title or abstract contains every term (case-insensitive), newest first.
+
+    A plain LIKE scan, standing in for the search feed until the search issue's keyword index
+    (BM25, phrases, filters) replaces it.
+    """
+    matches = [
+        or_(
+            papers.c.title.ilike(_containing(term), escape="\\"),
+            papers.c.abstract.ilike(_containing(term), escape="\\"),
+        )
+        for term in terms
+    ]
+    query = (
+        select(papers.c.id, papers.c.announced)
+        .where(*matches, papers.c.hidden.is_(False), papers.c.announced.is_not(None))
         .order_by(papers.c.announced.desc(), papers.c.id.desc())
         .limit(limit)
     )
@@ -120,7 +151,7 @@ def author_days(connection: Connection, name: str, limit: int) -> dict[str, date
 def papers_per_day(connection: Connection) -> list[tuple[date, int]]:
     query = (
         select(papers.c.announced, func.count())
-        .where(papers.c.hidden.is_(False))
+        .where(papers.c.hidden.is_(False), papers.c.announced.is_not(None))
         .group_by(papers.c.announced)
         .order_by(papers.c.announced)
     )

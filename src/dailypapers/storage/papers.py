@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from dailypapers.models import TEXT_FIELDS, Paper, PaperVersion, Stats, Submission
 from dailypapers.storage.schema import (
@@ -19,11 +19,11 @@ from dailypapers.storage.schema import (
 )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Everything stored is UTC: SQLite hands it back naive, PostgreSQL in the session's zone."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
@@ -42,7 +42,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .order_by(paper_versions.c.version)
     )
     for row in connection.execute(query):
-        found[row.paper_id]["versions"].append(PaperVersion(row.version, _utc(row.created)))
+        found[row.paper_id]["versions"].append(PaperVersion(row.version, as_utc(row.created)))
     return found
 
 
@@ -73,6 +73,20 @@ def get_paper(connection: Connection, paper_id: str) -> Paper | None:
     return found[0] if found else None
 
 
+def paper_hidden(connection: Connection, paper_id: str) -> bool | None:
+    """Whether an admin hid the paper; None when there is no such paper."""
+    hidden = connection.scalar(select(papers.c.hidden).where(papers.c.id == paper_id))
+    return None if hidden is None else bool(hidden)
+
+
+def set_paper_hidden(connection: Connection, paper_id: str, hidden: bool) -> bool:
+    """Hide a paper from every list and page, or show it again; False when there is none."""
+    changed = connection.execute(
+        update(papers).where(papers.c.id == paper_id).values(hidden=hidden)
+    )
+    return changed.rowcount > 0
+
+
 def newest_papers(connection: Connection, limit: int = 50) -> list[Paper]:
     query = (
         select(papers.c.id)
@@ -99,7 +113,7 @@ def get_submissions(connection: Connection, ids: Sequence[str]) -> dict[str, Sub
     return {
         row.paper_id: Submission(
             paper_id=row.paper_id,
-            submitted_at=_utc(row.submitted_at) or datetime.now(UTC),
+            submitted_at=as_utc(row.submitted_at) or datetime.now(UTC),
             submitted_by=row.submitted_by,
             upvotes=row.upvotes,
             source=row.source,

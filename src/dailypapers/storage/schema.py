@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Computed,
@@ -163,6 +164,15 @@ comments = Table(
     Column("edited_at", DateTime(timezone=True)),
     Column("deleted", Boolean, nullable=False, server_default=false()),
     Column("hidden", Boolean, nullable=False, server_default=false()),
+)
+
+# One row: moved on by every write transaction (Store.transaction), so that pages cached
+# for anonymous readers are rebuilt after any change, made by any process.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 Index("ix_sessions_user", sessions.c.user_id)

@@ -11,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 
+from dailypapers.storage import schema
 from dailypapers.storage.bulk import json_text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,8 +69,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """Every write goes through here; each one moves the data version on, last (so that
+        on PostgreSQL its row is locked only while committing)."""
         with self.engine.begin() as connection:
             yield connection
+            connection.execute(_NEXT_VERSION)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -107,6 +111,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+_NEXT_VERSION = update(schema.data_version).values(version=schema.data_version.c.version + 1)
+
+
+def data_version(connection: Connection) -> int:
+    """Changes whenever a transaction commits: a key for anything cached from the database.
+    Read it before the data it keys, so that the data is never older than the version."""
+    return int(connection.execute(select(schema.data_version.c.version)).scalar_one())
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

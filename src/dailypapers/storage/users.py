@@ -90,6 +90,16 @@ def add_api_token(
     connection.execute(insert(api_tokens).values(values))
 
 
+def api_tokens_of(connection: Connection, user_id: int) -> list[tuple[str, datetime]]:
+    """(name, created_at) of a user's API tokens, oldest first; the tokens themselves are gone."""
+    query = (
+        select(api_tokens.c.name, api_tokens.c.created_at)
+        .where(api_tokens.c.user_id == user_id)
+        .order_by(api_tokens.c.created_at, api_tokens.c.name)
+    )
+    return [(row.name, row.created_at) for row in connection.execute(query)]
+
+
 def token_user(connection: Connection, token_hash: str) -> User | None:
     query = (
         select(users)

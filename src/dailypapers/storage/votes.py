@@ -16,7 +16,11 @@ def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime)
     """True when the vote is new; a second vote by the same user changes nothing."""
     statement = insert_for(connection.dialect.name, votes).on_conflict_do_nothing()
     values = {"user_id": user_id, "paper_id": paper_id, "created_at": now}
-    return connection.execute(statement.values(values)).rowcount == 1
+    # An INSERT's rowcount is kept only when asked for (psycopg otherwise reports -1).
+    inserted = connection.execute(
+        statement.values(values), execution_options={"preserve_rowcount": True}
+    )
+    return inserted.rowcount == 1
 
 
 def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:

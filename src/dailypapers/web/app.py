@@ -8,14 +8,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import Settings
 from dailypapers.storage import Store
+from dailypapers.web.page_cache import PageCache
 from dailypapers.web.render import TEMPLATES, wants_json
-from dailypapers.web.routes import papers
+from dailypapers.web.routes import about, accounts, comments, feeds, hf_api, papers, stats, submit
 
 MAX_BODY_BYTES = 64 * 1024  # forms and comments; nothing here takes uploads
 
@@ -68,6 +70,11 @@ def _install_error_pages(app: FastAPI) -> None:
         field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
         return _error(request, 400, f"{field}: {first.get('msg', 'invalid')}", field)
 
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> Response:
+        # PostgreSQL refuses some text that SQLite takes, NUL characters above all.
+        return _error(request, 400, "the request holds characters that cannot be stored (NUL?)")
+
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
     app = FastAPI(
@@ -78,7 +85,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.add_middleware(BodyLimit)
+    app.add_middleware(PageCache)  # outermost: a kept page skips everything else
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(papers.router)
+    app.include_router(feeds.router)
+    app.include_router(stats.router)
+    app.include_router(about.router)
+    app.include_router(accounts.router)
+    app.include_router(hf_api.router)
+    app.include_router(comments.router)
+    app.include_router(submit.router)
     return app

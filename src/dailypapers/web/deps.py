@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,17 +10,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Connection
 
+from dailypapers.accounts import token_hash
 from dailypapers.models import User
 from dailypapers.storage import Store
 from dailypapers.storage.users import session_user, token_user
 from dailypapers.web.render import CSRF_COOKIE
 
 SESSION_COOKIE = "dp_session"
-
-
-def token_hash(token: str) -> str:
-    """Tokens are stored hashed: a leaked database does not log anyone in."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def get_store(request: Request) -> Store:

@@ -13,10 +13,12 @@ from sqlalchemy import Connection
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of, feed_entries, neighbour_days
-from dailypapers.storage.papers import get_paper
+from dailypapers.storage.papers import get_papers, paper_hidden
 from dailypapers.storage.votes import vote_counts
 
 PAGE_SIZE = 50
+# Periods start in these years: four-digit keys, and room for a next day (date.max is 9999-12-31).
+FIRST_YEAR, LAST_YEAR = 1000, 9998
 TRENDING_WINDOW_DAYS = 7
 _CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.\-/]+")
 
@@ -76,6 +78,9 @@ def month_period(day: date) -> Period:
     return Period("month", first, following - timedelta(days=1))
 
 
+PERIOD_OF_KIND = {"date": day_period, "week": week_period, "month": month_period}
+
+
 def parse_period(date_: str | None, week: str | None, month: str | None) -> Period | None:
     """At most one of the three; None when none is given."""
     given = [
@@ -89,16 +94,7 @@ def parse_period(date_: str | None, week: str | None, month: str | None) -> Peri
         return None
     name, value = given[0]
     try:
-        if name == "date":
-            return day_period(date.fromisoformat(value))
-        if name == "week":
-            match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
-            if not match:
-                raise ValueError
-            return week_period(date.fromisocalendar(int(match[1]), int(match[2]), 1))
-        if not re.fullmatch(r"\d{4}-\d{2}", value):
-            raise ValueError
-        return month_period(date.fromisoformat(f"{value}-01"))
+        first = _first_day(name, value)
     except ValueError:
         expected = {
             "date": "a day like 2024-01-31",
@@ -106,6 +102,22 @@ def parse_period(date_: str | None, week: str | None, month: str | None) -> Peri
             "month": "a month like 2024-01",
         }[name]
         raise PeriodError(name, value, expected) from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise PeriodError(name, value, f"in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return PERIOD_OF_KIND[name](first)
+
+
+def _first_day(name: str, value: str) -> date:
+    if name == "date":
+        return date.fromisoformat(value)
+    if name == "week":
+        match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
+        if not match:
+            raise ValueError
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    if not re.fullmatch(r"\d{4}-\d{2}", value):
+        raise ValueError
+    return date.fromisoformat(f"{value}-01")
 
 
 @dataclass
@@ -146,7 +158,7 @@ def neighbours(connection: Connection, period: Period) -> tuple[str | None, str 
     """Keys of the nearest periods before and after that have papers."""
     before, _ = neighbour_days(connection, period.first)
     _, after = neighbour_days(connection, period.last)
-    same_kind = {"date": day_period, "week": week_period, "month": month_period}[period.kind]
+    same_kind = PERIOD_OF_KIND[period.kind]
     return (
         same_kind(before).key if before else None,
         same_kind(after).key if after else None,
@@ -159,11 +171,22 @@ def code_links(paper: Paper) -> list[str]:
     return list(dict.fromkeys(link.rstrip(".") for link in _CODE_LINK.findall(text)))
 
 
-def paper_entry(connection: Connection, paper_id: str, viewer: int | None) -> FeedEntry:
-    """One paper with its votes, day and submission; 404 when unknown."""
-    paper = get_paper(connection, paper_id)
-    if paper is None:
-        raise HTTPException(404, f"no paper {paper_id}")
+def paper_entry(
+    connection: Connection, paper_id: str, viewer: int | None, show_hidden: bool = False
+) -> FeedEntry:
+    """One paper with its votes, day and submission; 404 when unknown or hidden by an admin
+    (unless `show_hidden`: admins see hidden papers)."""
+    check_visible(connection, paper_id, show_hidden)
+    (paper,) = get_papers(connection, [paper_id])
     days = days_of(connection, paper.announced, paper.announced) if paper.announced else {}
     day = days.get(paper.id) or paper.announced or datetime.now(UTC).date()
     return list_page(connection, {paper.id: day}, "newest", 1, viewer).entries[0]
+
+
+def check_visible(connection: Connection, paper_id: str, show_hidden: bool = False) -> bool:
+    """404 unless the paper exists and is not hidden (hidden ones too with `show_hidden`);
+    returns whether it is hidden."""
+    hidden = paper_hidden(connection, paper_id)
+    if hidden is None or (hidden and not show_hidden):
+        raise HTTPException(404, f"no paper {paper_id}")
+    return hidden

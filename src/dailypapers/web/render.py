@@ -63,12 +63,17 @@ def respond(
         status_code=status_code,
         headers={"Link": alternate},
     )
+    remember_csrf(request, response, token)
+    return response
+
+
+def remember_csrf(request: Request, response: Response, token: str) -> None:
+    """Give a first-time visitor the cookie that the token in their forms must match."""
     if request.cookies.get(CSRF_COOKIE) != token:
         secure = request.url.scheme == "https"
         response.set_cookie(
             CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=86400 * 365
         )
-    return response
 
 
 def same_site_referer(request: Request, fallback: str) -> str:

@@ -97,6 +97,7 @@ class PapersPage(BaseModel):
 class CommentOut(BaseModel):
     id: int
     parent_id: int | None
+    depth: int  # 0 for a comment on the paper, parent's depth + 1 for a reply
     author: str
     created_at: datetime
     edited_at: datetime | None
@@ -105,11 +106,12 @@ class CommentOut(BaseModel):
     html: str | None  # sanitised rendering
 
     @classmethod
-    def of(cls, comment: Comment, html: str | None) -> CommentOut:
+    def of(cls, comment: Comment, html: str | None, depth: int) -> CommentOut:
         gone = comment.deleted or comment.hidden
         return cls(
             id=comment.id,
             parent_id=comment.parent_id,
+            depth=depth,
             author=comment.author,
             created_at=comment.created_at,
             edited_at=comment.edited_at,
@@ -122,7 +124,8 @@ class CommentOut(BaseModel):
 class PaperPage(BaseModel):
     entry: EntryOut
     code_links: list[str]
-    comments: list[CommentOut]
+    comments: list[CommentOut]  # in thread order: each comment followed by its replies
+    hidden: bool = False  # hidden by an admin (only admins see such a page)
 
 
 class VoteOut(BaseModel):
@@ -134,3 +137,91 @@ class VoteOut(BaseModel):
 class ErrorOut(BaseModel):
     error: str
     field: str | None = None
+
+
+class TokenOut(BaseModel):
+    name: str
+    created_at: datetime
+
+
+class AccountPage(BaseModel):
+    username: str
+    is_admin: bool
+    tokens: list[TokenOut]
+    new_token: str | None = None  # shown once, right after it was made
+
+
+class UserOut(BaseModel):
+    username: str
+    is_admin: bool
+    banned: bool
+
+
+class FormPage(BaseModel):
+    """A sign-up or log-in form, filled in again after a refusal."""
+
+    username: str = ""
+    next: str = "/"
+    error: str | None = None
+
+
+class SubmitForm(BaseModel):
+    """The submit form, filled in again after a refusal."""
+
+    arxiv_id: str = ""
+    error: str | None = None
+
+
+class SubmissionOut(BaseModel):
+    paper_id: str
+    submitted_by: str | None
+    day: date  # the day's list the paper is on
+
+
+class DayCount(BaseModel):
+    day: date
+    count: int
+
+
+class CategoryCount(BaseModel):
+    category: str
+    papers: int
+
+
+class StatsPage(BaseModel):
+    """Totals, papers and votes per day (oldest first), and the largest categories."""
+
+    papers: int
+    days: int
+    categories: int
+    versions: int
+    submissions: int
+    votes: int
+    first_day: date | None
+    last_day: date | None
+    papers_per_day: list[DayCount]
+    votes_per_day: list[DayCount]
+    top_categories: list[CategoryCount]
+
+
+class TrendingExample(BaseModel):
+    votes: int
+    age_hours: float
+    score: float
+
+
+class RankingPage(BaseModel):
+    """How the lists are ordered, and the trending formula with its constants."""
+
+    orders: dict[str, str]  # sort name -> what it puts first
+    formula: str
+    gravity: float
+    offset_hours: float
+    age: str  # what age_in_hours counts from
+    trending_window_days: int
+    examples: list[TrendingExample]
+
+
+class PaperHiddenOut(BaseModel):
+    paper_id: str
+    hidden: bool

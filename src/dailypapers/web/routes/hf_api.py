@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry
-from dailypapers.storage.feed import days_of, latest_day
+from dailypapers.storage.feed import days_of, latest_day, search_days
 from dailypapers.storage.papers import get_submissions
 from dailypapers.web.deps import ReadDep
 from dailypapers.web.lists import PeriodError, day_period, list_page, paper_entry, parse_period
@@ -104,6 +104,25 @@ def daily_papers(
         days = _with_submitter(connection, days, submitter)
     listed = list_page(connection, days, SORTS[sort], p + 1, None, size=limit)
     return JSONResponse([_daily_entry(entry) for entry in listed.entries])
+
+
+@router.get(
+    "/api/papers/search", summary="Papers matching words, as the Hugging Face API gives them"
+)
+def search_papers(
+    connection: ReadDep,
+    q: Annotated[str | None, Query(max_length=200, description="Words to look for.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Papers to return.")] = 50,
+) -> JSONResponse:
+    """Every word in the title or abstract (the newest day's papers without words)."""
+    terms = (q or "").split()
+    if terms:
+        days = search_days(connection, terms, limit)
+    else:
+        newest = latest_day(connection)
+        days = days_of(connection, newest, newest) if newest else {}
+    listed = list_page(connection, days, "newest", 1, None, size=limit)
+    return JSONResponse([_paper(entry) for entry in listed.entries])
 
 
 @router.get("/api/papers/{paper_id:arxiv}", summary="One paper, as the Hugging Face API gives it")

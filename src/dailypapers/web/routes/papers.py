@@ -3,34 +3,39 @@ and upvotes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from dailypapers.storage.comments import paper_comments
 from dailypapers.storage.feed import author_days, category_days, days_of, latest_day
-from dailypapers.storage.papers import get_paper
+from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
-from dailypapers.web.comments_html import render_markdown
+from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, StoreDep, UserDep, ViewerDep
 from dailypapers.web.lists import (
+    TRENDING_WINDOW_DAYS,
     PeriodError,
+    check_visible,
     code_links,
     day_period,
     list_page,
     neighbours,
+    paper_entry,
     parse_period,
+    trending_page,
 )
+from dailypapers.web.page_cache import share_with_anonymous
 from dailypapers.web.render import respond, same_site_referer, wants_json
-from dailypapers.web.schemas import CommentOut, EntryOut, PaperPage, PapersPage, VoteOut
+from dailypapers.web.schemas import EntryOut, PaperPage, PapersPage, VoteOut
 
 router = APIRouter()
 Sort = Annotated[Literal["upvotes", "trending", "newest"], Query(description="List order.")]
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
 AUTHOR_LIMIT = 500
-TRENDING_WINDOW_DAYS = 7
 
 
 def _papers_page(title: str, listed: object, sort: str, **fields: object) -> PapersPage:
@@ -77,19 +82,17 @@ def papers(
         previous=previous,
         next=following,
     )
+    if viewer is None and sort != "trending":  # trending moves with the clock, not the data
+        share_with_anonymous(request)
     return respond(request, "papers.html", data)
 
 
 @router.get("/trending", response_class=HTMLResponse, summary="Trending papers")
 @router.get("/trending.json", response_model=PapersPage, summary="Trending papers")
 def trending(request: Request, connection: ReadDep, viewer: ViewerDep, page: Page = 1) -> Response:
-    now = datetime.now(UTC)
-    first = (now - timedelta(days=TRENDING_WINDOW_DAYS)).date()
-    days = days_of(connection, first, now.date())
-    listed = list_page(connection, days, "trending", page, viewer.id if viewer else None, now)
-    listed.entries = [e for e in listed.entries if e.upvotes > 0]
+    listed = trending_page(connection, page, viewer.id if viewer else None, datetime.now(UTC))
     data = _papers_page(f"Trending over the last {TRENDING_WINDOW_DAYS} days", listed, "trending")
-    return respond(request, "papers.html", data)
+    return respond(request, "papers.html", data, feed_url="/feeds/trending.atom")
 
 
 @router.get("/authors/{name}", response_class=HTMLResponse, summary="An author's papers")
@@ -106,7 +109,8 @@ def author(
     if not days:
         raise HTTPException(404, f"no papers by {name!r}")
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
-    return respond(request, "papers.html", _papers_page(f"Papers by {name}", listed, sort))
+    data = _papers_page(f"Papers by {name}", listed, sort)
+    return respond(request, "papers.html", data, feed_url=f"/feeds/author/{quote(name)}.atom")
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse, summary="A category")
@@ -123,24 +127,21 @@ def category(
     if not days:
         raise HTTPException(404, f"no papers in {category!r}")
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
-    return respond(request, "papers.html", _papers_page(f"Newest in {category}", listed, sort))
+    data = _papers_page(f"Newest in {category}", listed, sort)
+    return respond(request, "papers.html", data, feed_url=f"/feeds/category/{quote(category)}.atom")
 
 
 @router.get("/papers/{paper_id:arxiv}", response_class=HTMLResponse, summary="A paper")
 @router.get("/papers/{paper_id:arxiv}.json", response_model=PaperPage, summary="A paper")
 def paper(request: Request, paper_id: str, connection: ReadDep, viewer: ViewerDep) -> Response:
-    found = get_paper(connection, paper_id)
-    if found is None:
-        raise HTTPException(404, f"no paper {paper_id}")
-    days = days_of(connection, found.announced, found.announced) if found.announced else {}
-    days.setdefault(found.id, found.announced or datetime.now(UTC).date())
-    entry = list_page(
-        connection, {found.id: days[found.id]}, "upvotes", 1, viewer.id if viewer else None
-    ).entries[0]
-    comments = [
-        CommentOut.of(c, render_markdown(c.body)) for c in paper_comments(connection, paper_id)
-    ]
-    data = PaperPage(entry=EntryOut.of(entry), code_links=code_links(found), comments=comments)
+    is_admin = viewer is not None and viewer.is_admin
+    entry = paper_entry(connection, paper_id, viewer.id if viewer else None, show_hidden=is_admin)
+    data = PaperPage(
+        entry=EntryOut.of(entry),
+        code_links=code_links(entry.paper),
+        comments=threaded(paper_comments(connection, paper_id)),
+        hidden=paper_hidden(connection, paper_id) or False,
+    )
     return respond(request, "paper.html", data)
 
 
@@ -158,8 +159,7 @@ def vote(
     action: Annotated[Literal["toggle", "up", "clear"], Query()] = "toggle",
 ) -> Response:
     with store.transaction() as connection:
-        if get_paper(connection, paper_id) is None:
-            raise HTTPException(404, f"no paper {paper_id}")
+        check_visible(connection, paper_id, viewer.is_admin)
         added = action != "clear" and add_vote(connection, viewer.id, paper_id, datetime.now(UTC))
         if action == "toggle" and not added:
             remove_vote(connection, viewer.id, paper_id)

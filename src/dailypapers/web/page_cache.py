@@ -1,0 +1,140 @@
+"""Pages as anonymous readers see them, rendered once per data version and then reused.
+
+A list page costs tens of milliseconds of queries and template. A handler marks a page it
+made for an anonymous reader with `share_with_anonymous`; `PageCache`, a middleware in front
+of the whole app, keeps it and answers the same path and query with it (one small query,
+no routing, no template) while nobody signed in asks and no data has changed.
+
+The key holds the data version (`storage.store.data_version`), which every committed write
+moves on, so a vote shows on the very next request whichever worker process serves it. The
+version is read before the page's data, so a page is never older than its key. Anonymous
+readers' pages differ only in their CSRF token, which is swapped in on the way out: only
+pages whose token is one the site makes (a client may send any cookie) and appears nowhere
+but in the forms' csrf_token fields are kept, and the reader's token is escaped as the
+template would escape it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from threading import Lock
+
+from fastapi import Request
+from fastapi.responses import Response
+from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.storage import Store
+from dailypapers.storage.store import data_version
+from dailypapers.web.deps import SESSION_COOKIE
+from dailypapers.web.render import csrf_token, remember_csrf, wants_json
+
+SHARED = "dailypapers.shared_page"  # scope key: set to the page's CSRF token by a handler
+SITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24), as render makes
+PER_REQUEST_HEADERS = {"content-length", "set-cookie"}
+# Version, local and UTC day (a page may show either), path, query string.
+Key = tuple[int, date, date, str, str]
+
+
+def share_with_anonymous(request: Request) -> None:
+    """Let PageCache keep this page: it was made for an anonymous reader, as HTML."""
+    token = csrf_token(request)
+    if SITE_TOKEN.fullmatch(token):
+        request.scope[SHARED] = token
+
+
+def _token_field(token: str) -> bytes:
+    return f'name="csrf_token" value="{escape(token)}"'.encode()
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    token: str  # the CSRF token it was rendered with
+
+    def response(self, request: Request) -> Response:
+        token = csrf_token(request)
+        body = self.body.replace(_token_field(self.token), _token_field(token))
+        response = Response(body, self.status)
+        response.raw_headers = [*self.headers, *response.raw_headers]  # + content-length
+        remember_csrf(request, response, token)
+        return response
+
+
+class PageCache:
+    """ASGI middleware keeping the most recently used shared pages of this worker process;
+    pages of older versions simply age out."""
+
+    def __init__(self, app: ASGIApp, size: int = 64) -> None:
+        self.app = app
+        self.size = size
+        self._pages: OrderedDict[Key, CachedPage] = OrderedDict()
+        self._lock = Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if _signed_in(request) or wants_json(request):
+            await self.app(scope, receive, send)
+            return
+        key = await run_in_threadpool(_key, request)
+        page = self._get(key)
+        if page is not None:
+            await page.response(request)(scope, receive, send)
+            return
+        await self._keep(key, scope, receive, send)
+
+    async def _keep(self, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app and keep the page if its handler shared it."""
+        sent: list[Message] = []
+
+        async def recording(message: Message) -> None:
+            sent.append(message)
+            await send(message)
+
+        await self.app(scope, receive, recording)
+        token = scope.get(SHARED)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        if token is None or start["status"] != 200:
+            return
+        headers = [
+            (name, value)
+            for name, value in start.get("headers", [])
+            if name.decode("latin-1").lower() not in PER_REQUEST_HEADERS
+        ]
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        if body.count(token.encode()) == body.count(_token_field(token)):  # only in the forms
+            self._put(key, CachedPage(start["status"], headers, body, token))
+
+    def _get(self, key: Key) -> CachedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def _put(self, key: Key, page: CachedPage) -> None:
+        with self._lock:
+            self._pages[key] = page
+            if len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+def _signed_in(request: Request) -> bool:
+    return "authorization" in request.headers or SESSION_COOKIE in request.cookies
+
+
+def _key(request: Request) -> Key:
+    store: Store = request.app.state.store
+    with store.read() as connection:
+        version = data_version(connection)  # first: the page's data is read after it
+    today, utc_today = date.today(), datetime.now(UTC).date()
+    return version, today, utc_today, request.url.path, request.url.query

@@ -1,0 +1,210 @@
+"""Sign up, log in and out, the account page (password, API tokens), and bans by admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from dailypapers.accounts import (
+    SESSION_LIFETIME,
+    AccountError,
+    BadCredentials,
+    Banned,
+    Login,
+    TooManyAttempts,
+    change_password,
+    create_api_token,
+    log_in,
+    log_out,
+    set_banned,
+    sign_up_and_log_in,
+)
+from dailypapers.models import User
+from dailypapers.storage.users import api_tokens_of
+from dailypapers.web.deps import SESSION_COOKIE, AdminDep, CsrfDep, StoreDep, UserDep
+from dailypapers.web.render import respond, same_site_referer, wants_json
+from dailypapers.web.schemas import AccountPage, FormPage, TokenOut, UserOut
+
+router = APIRouter()
+FormText = Annotated[str, Form()]
+STATUS_OF = {BadCredentials: 401, Banned: 403, TooManyAttempts: 429}
+
+
+def _local_path(target: str) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    parts = urlsplit(target)
+    local = target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target if local and not parts.scheme and not parts.netloc else "/"
+
+
+def _signed_in(request: Request, login: Login, target: str) -> Response:
+    response = RedirectResponse(_local_path(target), 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.session,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _form(
+    request: Request, template: str, error: AccountError, username: str, next: str
+) -> Response:
+    data = FormPage(username=username, next=_local_path(next), error=str(error))
+    return respond(request, template, data, STATUS_OF.get(type(error), 400))
+
+
+@router.get("/signup", response_class=HTMLResponse, summary="The sign-up form")
+def signup_form(request: Request, next: str = "/") -> Response:
+    return respond(request, "signup.html", FormPage(next=_local_path(next)))
+
+
+@router.post("/signup", dependencies=[CsrfDep], summary="Make an account and sign in")
+def signup(
+    request: Request,
+    store: StoreDep,
+    username: FormText = "",
+    password: FormText = "",
+    password_again: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    try:
+        if password != password_again:
+            raise AccountError("the two passwords differ", field="password_again")
+        login = sign_up_and_log_in(store, username, password)
+    except AccountError as error:
+        return _form(request, "signup.html", error, username, next)
+    return _signed_in(request, login, next)
+
+
+@router.get("/login", response_class=HTMLResponse, summary="The log-in form")
+def login_form(request: Request, next: str = "/") -> Response:
+    return respond(request, "login.html", FormPage(next=_local_path(next)))
+
+
+@router.post("/login", dependencies=[CsrfDep], summary="Sign in")
+def login(
+    request: Request,
+    store: StoreDep,
+    username: FormText = "",
+    password: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    client = request.client.host if request.client else None
+    try:
+        login = log_in(store, username, password, client)
+    except AccountError as error:
+        return _form(request, "login.html", error, username, next)
+    return _signed_in(request, login, next)
+
+
+@router.post("/logout", dependencies=[CsrfDep], summary="Sign out")
+def logout(request: Request, store: StoreDep) -> Response:
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        log_out(store, session)
+    response = RedirectResponse("/", 303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    return response
+
+
+def _account(
+    request: Request,
+    store: StoreDep,
+    viewer: User,
+    status_code: int = 200,
+    new_token: str | None = None,
+    **context: object,
+) -> Response:
+    with store.read() as connection:
+        tokens = [TokenOut(name=n, created_at=at) for n, at in api_tokens_of(connection, viewer.id)]
+    data = AccountPage(
+        username=viewer.username, is_admin=viewer.is_admin, tokens=tokens, new_token=new_token
+    )
+    return respond(request, "account.html", data, status_code, **context)
+
+
+def _account_refusal(
+    request: Request, store: StoreDep, viewer: User, status: int, error: AccountError, slot: str
+) -> Response:
+    """The account page with the error by the form at fault; JSON clients get the error alone."""
+    if wants_json(request):
+        raise HTTPException(status, str(error), headers={"X-Field": error.field or ""})
+    return _account(request, store, viewer, status, **{slot: str(error)})
+
+
+@router.get("/account", response_class=HTMLResponse, summary="Your account")
+@router.get("/account.json", response_model=AccountPage, summary="Your account")
+def account(request: Request, store: StoreDep, viewer: UserDep) -> Response:
+    return _account(request, store, viewer)
+
+
+@router.post("/account/password", dependencies=[CsrfDep], summary="Change your password")
+def change_own_password(
+    request: Request,
+    store: StoreDep,
+    viewer: UserDep,
+    old_password: FormText = "",
+    new_password: FormText = "",
+    new_password_again: FormText = "",
+) -> Response:
+    try:
+        if new_password != new_password_again:
+            raise AccountError("the two new passwords differ", field="new_password_again")
+        session = None if request.state.by_token else request.cookies.get(SESSION_COOKIE)
+        change_password(store, viewer, old_password, new_password, keep_session=session)
+    except AccountError as error:
+        status = 429 if isinstance(error, TooManyAttempts) else 400
+        return _account_refusal(request, store, viewer, status, error, "password_error")
+    notice = "Password changed; every other session of yours was logged out."
+    return _account(request, store, viewer, password_notice=notice)
+
+
+@router.post("/account/tokens", dependencies=[CsrfDep], summary="Make an API token")
+def make_api_token(
+    request: Request, store: StoreDep, viewer: UserDep, name: FormText = ""
+) -> Response:
+    try:
+        token = create_api_token(store, viewer, name)
+    except AccountError as error:
+        return _account_refusal(request, store, viewer, 400, error, "token_error")
+    return _account(request, store, viewer, new_token=token)
+
+
+def _ban(request: Request, store: StoreDep, admin: User, username: str, banned: bool) -> Response:
+    if username.lower() == admin.username:
+        raise HTTPException(400, "admins cannot ban themselves")
+    try:
+        user = set_banned(store, username, banned)
+    except AccountError as error:
+        raise HTTPException(404, str(error)) from None
+    result = UserOut(username=user.username, is_admin=user.is_admin, banned=user.banned)
+    if wants_json(request) or request.state.by_token:
+        return JSONResponse(result.model_dump())
+    return RedirectResponse(same_site_referer(request, "/"), 303)
+
+
+@router.post(
+    "/admin/users/{username}/ban",
+    response_model=UserOut,
+    dependencies=[CsrfDep],
+    summary="Ban a user: they count as signed out until unbanned",
+)
+def ban(request: Request, store: StoreDep, admin: AdminDep, username: str) -> Response:
+    return _ban(request, store, admin, username, True)
+
+
+@router.post(
+    "/admin/users/{username}/unban",
+    response_model=UserOut,
+    dependencies=[CsrfDep],
+    summary="Lift a user's ban",
+)
+def unban(request: Request, store: StoreDep, admin: AdminDep, username: str) -> Response:
+    return _ban(request, store, admin, username, False)

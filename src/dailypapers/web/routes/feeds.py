@@ -1,0 +1,187 @@
+"""Atom 1.0 and RSS 2.0 feeds of the lists: the newest day, trending, a category, an author and a
+keyword search. One builder per list gives the entries; feedgen writes either format."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from feedgen.ext.base import BaseEntryExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+from sqlalchemy import Connection
+
+from dailypapers.models import FeedEntry
+from dailypapers.storage.feed import author_days, category_days, days_of, latest_day, search_days
+from dailypapers.web.deps import ReadDep
+from dailypapers.web.lists import PAGE_SIZE, list_page, trending_page
+
+router = APIRouter()
+FEED_SIZE = PAGE_SIZE  # a feed holds the first page of its list
+ARXIV_CATEGORIES = "https://arxiv.org/category_taxonomy"
+# Characters XML 1.0 forbids; lxml refuses them, and an abstract may carry one.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class AtomResponse(Response):
+    media_type = "application/atom+xml"
+
+
+class RssResponse(Response):
+    media_type = "application/rss+xml"
+
+
+class RelatedLink(BaseEntryExtension):  # type: ignore[misc]
+    """An Atom entry's link to the paper on arXiv. feedgen 1.0 writes entry links without
+    their rel (lkiesow/python-feedgen#135): a second link would be a second "alternate"."""
+
+    href = ""
+
+    def extend_atom(self, entry: Any) -> Any:
+        xml_elem("link", entry, href=self.href, rel="related", type="text/html", title="arXiv")
+        return entry
+
+
+@dataclass(frozen=True)
+class FeedList:
+    title: str
+    description: str
+    page: str  # the list's HTML page, a path
+    entries: list[FeedEntry]
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _midnight(entry: FeedEntry) -> datetime:
+    return datetime.combine(entry.day, time.min, tzinfo=UTC)
+
+
+def _updated(entry: FeedEntry) -> datetime:
+    """The later of the paper's day in the feed and its newest version."""
+    versions = [v.created for v in entry.paper.versions if v.created]
+    return max([_midnight(entry), *versions])
+
+
+def _add_entry(feed: FeedGenerator, entry: FeedEntry, base: str) -> None:
+    paper = entry.paper
+    item = feed.add_entry(order="append")
+    item.id(f"https://arxiv.org/abs/{paper.id}")
+    item.title(_xml_text(paper.title or paper.id))
+    item.link(href=f"{base}/papers/{paper.id}", rel="alternate")
+    item.register_extension("related", RelatedLink, atom=True, rss=False)
+    item.related.href = f"https://arxiv.org/abs/{paper.id}"
+    if paper.authors:
+        item.author([{"name": _xml_text(name)} for name in paper.authors])
+        item.dc.dc_creator([_xml_text(name) for name in paper.authors])  # RSS authors need emails
+    if paper.abstract:
+        item.summary(_xml_text(paper.abstract))
+    if paper.categories:
+        item.category([{"term": c, "scheme": ARXIV_CATEGORIES} for c in paper.categories])
+    item.published(_midnight(entry))
+    item.updated(_updated(entry))
+
+
+def _feed(request: Request, listed: FeedList) -> Response:
+    """The list as RSS 2.0 when the path ends in .rss, else as Atom 1.0."""
+    base = str(request.base_url).rstrip("/")
+    feed = FeedGenerator()
+    feed.load_extension("dc", atom=False, rss=True)
+    feed.id(str(request.url))
+    feed.title(_xml_text(f"dailypapers: {listed.title}"))
+    feed.description(_xml_text(listed.description))
+    feed.author({"name": "dailypapers"})  # entries without authors fall back to it
+    feed.link(href=str(request.url), rel="self")
+    feed.link(href=f"{base}{listed.page}", rel="alternate", type="text/html")
+    feed.language("en")
+    for entry in listed.entries:
+        _add_entry(feed, entry, base)
+    feed.updated(max((_updated(e) for e in listed.entries), default=datetime.now(UTC)))
+    if request.url.path.endswith(".rss"):
+        return RssResponse(feed.rss_str(pretty=True))
+    return AtomResponse(feed.atom_str(pretty=True))
+
+
+def _entries(connection: Connection, days: dict[str, date], sort: str) -> list[FeedEntry]:
+    return list_page(connection, days, sort, 1, None).entries
+
+
+@router.get("/feeds/daily.atom", response_class=AtomResponse, summary="The newest day, Atom")
+@router.get("/feeds/daily.rss", response_class=RssResponse, summary="The newest day, RSS")
+def daily(request: Request, connection: ReadDep) -> Response:
+    """The newest day's most upvoted papers, as the front page lists them."""
+    newest = latest_day(connection)
+    days = days_of(connection, newest, newest) if newest else {}
+    description = (
+        f"The papers of {newest:%A, %d %B %Y}, most upvoted first" if newest else "None yet"
+    )
+    listed = FeedList("Daily papers", description, "/", _entries(connection, days, "upvotes"))
+    return _feed(request, listed)
+
+
+@router.get("/feeds/trending.atom", response_class=AtomResponse, summary="Trending, Atom")
+@router.get("/feeds/trending.rss", response_class=RssResponse, summary="Trending, RSS")
+def trending(request: Request, connection: ReadDep) -> Response:
+    entries = trending_page(connection, 1, None, datetime.now(UTC)).entries
+    description = "The last week's papers by votes with time decay (see /about/ranking)"
+    return _feed(request, FeedList("Trending papers", description, "/trending", entries))
+
+
+@router.get(
+    "/feeds/category/{category}.atom", response_class=AtomResponse, summary="A category, Atom"
+)
+@router.get("/feeds/category/{category}.rss", response_class=RssResponse, summary="A category, RSS")
+def category(request: Request, category: str, connection: ReadDep) -> Response:
+    days = category_days(connection, category, FEED_SIZE)
+    if not days:
+        raise HTTPException(404, f"no papers in {category!r}")
+    listed = FeedList(
+        f"Newest in {category}",
+        f"The newest papers in the arXiv category {category}",
+        f"/categories/{quote(category)}",
+        _entries(connection, days, "newest"),
+    )
+    return _feed(request, listed)
+
+
+@router.get("/feeds/author/{name}.atom", response_class=AtomResponse, summary="An author, Atom")
+@router.get("/feeds/author/{name}.rss", response_class=RssResponse, summary="An author, RSS")
+def author(request: Request, name: str, connection: ReadDep) -> Response:
+    days = author_days(connection, name, FEED_SIZE)
+    if not days:
+        raise HTTPException(404, f"no papers by {name!r}")
+    listed = FeedList(
+        f"Papers by {name}",
+        f"The newest papers by {name}",
+        f"/authors/{quote(name)}",
+        _entries(connection, days, "newest"),
+    )
+    return _feed(request, listed)
+
+
+@router.get("/feeds/search.atom", response_class=AtomResponse, summary="A keyword search, Atom")
+@router.get("/feeds/search.rss", response_class=RssResponse, summary="A keyword search, RSS")
+def search(
+    request: Request,
+    connection: ReadDep,
+    q: Annotated[
+        str,
+        Query(max_length=200, description="Words that the title or abstract must all contain."),
+    ],
+) -> Response:
+    terms = q.split()
+    if not terms:
+        raise HTTPException(400, "q: give at least one word", headers={"X-Field": "q"})
+    listed = FeedList(
+        f"Papers matching {q.strip()!r}",
+        f"The newest papers whose title or abstract contains {' and '.join(terms)}",
+        "/",
+        _entries(connection, search_days(connection, terms, FEED_SIZE), "newest"),
+    )
+    return _feed(request, listed)

@@ -1,0 +1,190 @@
+"""Atom and RSS feeds: valid for feedparser, and the same papers as the lists they follow."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
+
+import feedparser
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.demo import load_demo_if_empty
+from dailypapers.ranking.trending import age_hours, trending_score
+from dailypapers.storage import Store
+from dailypapers.storage.papers import iter_paper_batches
+from dailypapers.storage.upserts import upsert_papers
+from dailypapers.storage.users import create_user
+from dailypapers.storage.votes import add_vote
+from tests.factories import make_paper
+
+MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+FACEMOE = "2606.32040"  # "FaceMoE: Mixture of Experts for Low-Resolution Face Recognition"
+
+
+def fetch(site: TestClient, path: str, kind: str) -> feedparser.FeedParserDict:
+    """`path` (without its extension) as `kind`, checked to be served and parsed cleanly."""
+    name, _, query = path.partition("?")
+    response = site.get(f"/feeds/{name}.{kind}" + (f"?{query}" if query else ""))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == MEDIA_TYPES[kind]
+    feed = feedparser.parse(response.content)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == {"atom": "atom10", "rss": "rss20"}[kind]
+    return feed
+
+
+def assert_same_papers(feed: feedparser.FeedParserDict, entries: list[dict]) -> None:  # type: ignore[type-arg]
+    """The feed's entries are these JSON entries, in order, with their titles, links, authors."""
+    assert [e.id for e in feed.entries] == [
+        f"https://arxiv.org/abs/{e['paper']['id']}" for e in entries
+    ]
+    for item, entry in zip(feed.entries, entries, strict=True):
+        paper = entry["paper"]
+        assert item.title == paper["title"]
+        assert item.link == f"http://testserver/papers/{paper['id']}"
+        assert item.summary == paper["abstract"]
+        assert [tag.term for tag in item.tags] == paper["categories"]
+        assert [author.get("name") for author in item.authors] == paper["authors"]
+        day = datetime.combine(date.fromisoformat(entry["day"]), datetime.min.time(), UTC)
+        assert item.published_parsed[:6] == day.timetuple()[:6]
+
+
+def vote(store: Store, votes: dict[str, int]) -> None:
+    """`votes[paper_id]` votes on each paper, from as many users."""
+    now = datetime.now(UTC)
+    with store.transaction() as connection:
+        users = [
+            create_user(connection, f"voter{n}", "unused", now, False)
+            for n in range(max(votes.values()))
+        ]
+        for paper_id, count in votes.items():
+            for user in users[:count]:
+                add_vote(connection, user.id, paper_id, now)
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_the_daily_feed_is_the_front_page(store: Store, site: TestClient, kind: str) -> None:
+    load_demo_if_empty(store)
+    vote(store, {"2606.32014": 3, "2606.32025": 1})  # two papers of the newest day
+    feed = fetch(site, "daily", kind)
+    front = site.get("/papers.json").json()
+    assert feed.feed.title == "dailypapers: Daily papers"
+    assert len(feed.entries) == 50 and front["key"] == "2026-07-01"
+    assert_same_papers(feed, front["entries"])
+    top = [e.id.removeprefix("https://arxiv.org/abs/") for e in feed.entries[:3]]
+    assert top == ["2606.32014", "2606.32025", FACEMOE]  # most upvoted, then the highest id
+    assert feed.feed.link == "http://testserver/"
+    assert "Wednesday, 01 July 2026" in feed.feed.subtitle
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_the_trending_feed_is_the_trending_page(store: Store, site: TestClient, kind: str) -> None:
+    load_demo_if_empty(store)
+    today = datetime.now(UTC).date()
+    fresh = [make_paper(listed=[today - timedelta(days=age)]) for age in (0, 2, 3)]
+    with store.transaction() as connection:
+        upsert_papers(connection, fresh)
+    votes = {fresh[0].id: 1, fresh[1].id: 20, FACEMOE: 50}  # FaceMoE is months old
+    vote(store, votes)
+    feed = fetch(site, "trending", kind)
+    listed = site.get("/trending.json").json()["entries"]
+    assert feed.feed.title == "dailypapers: Trending papers"
+    now = datetime.now(UTC)
+    scores = {p.id: trending_score(votes[p.id], age_hours(p.announced, now)) for p in fresh[:2]}
+    assert [e["paper"]["id"] for e in listed] == sorted(scores, key=scores.__getitem__)[::-1]
+    assert_same_papers(feed, listed)
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_category_and_author_feeds_are_their_pages(
+    store: Store, site: TestClient, kind: str
+) -> None:
+    load_demo_if_empty(store)
+    category = fetch(site, "category/cs.LG", kind)
+    assert category.feed.title == "dailypapers: Newest in cs.LG"
+    assert category.feed.link == "http://testserver/categories/cs.LG"
+    assert_same_papers(category, site.get("/categories/cs.LG.json").json()["entries"][:50])
+    assert len(category.entries) == 50
+
+    author = site.get(f"/papers/{FACEMOE}.json").json()["entry"]["paper"]["authors"][1]
+    assert author == "Vishal M. Patel"
+    feed = fetch(site, f"author/{quote(author)}", kind)
+    assert feed.feed.title == "dailypapers: Papers by Vishal M. Patel"
+    page = site.get(f"/authors/{quote(author)}.json").json()
+    assert 1 < len(page["entries"]) < 50
+    assert_same_papers(feed, page["entries"])
+
+
+def test_pages_point_to_their_feeds(store: Store, site: TestClient) -> None:
+    load_demo_if_empty(store)
+    atom = 'rel="alternate" type="application/atom+xml"'
+    assert f'<link {atom} title="Daily papers" href="/feeds/daily.atom">' in site.get("/").text
+    page = site.get("/categories/cs.LG").text
+    assert f'<link {atom} title="This list" href="/feeds/category/cs.LG.atom">' in page
+    assert 'href="/feeds/category/cs.LG.rss"' in page
+    page = site.get("/authors/Vishal%20M.%20Patel").text
+    assert 'href="/feeds/author/Vishal%20M.%20Patel.atom"' in page
+
+
+def test_unknown_category_or_author_is_not_found(site: TestClient) -> None:
+    for path in ("category/cs.XX.atom", "category/cs.XX.rss", "author/Nobody%20Here.atom"):
+        response = site.get(f"/feeds/{path}")
+        assert response.status_code == 404, path
+        assert "no papers" in response.text
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_an_empty_site_has_valid_empty_feeds(site: TestClient, kind: str) -> None:
+    for path in ("daily", "trending", "search?q=anything"):
+        assert fetch(site, path, kind).entries == []
+
+
+def matching(store: Store, terms: list[str]) -> list[str]:
+    """Reference: ids of papers whose title or abstract holds every term, newest first."""
+    found = []
+    with store.read() as connection:
+        for batch in iter_paper_batches(connection):
+            for paper in batch:
+                text = f"{paper.title}\n{paper.abstract}".lower()
+                if all(term.lower() in text for term in terms):
+                    found.append((paper.announced, paper.id))
+    return [paper_id for _, paper_id in sorted(found, reverse=True)]
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_the_search_feed_holds_papers_with_every_word(
+    store: Store, site: TestClient, kind: str
+) -> None:
+    load_demo_if_empty(store)
+    feed = fetch(site, "search?q=facemoe%20RESOLUTION", kind)
+    assert feed.feed.title == "dailypapers: Papers matching 'facemoe RESOLUTION'"
+    assert [e.id for e in feed.entries] == [f"https://arxiv.org/abs/{FACEMOE}"]
+    assert matching(store, ["facemoe", "RESOLUTION"]) == [FACEMOE]
+
+    words = ["diffusion", "video"]
+    expected = matching(store, words)
+    assert 5 < len(expected) < 50
+    feed = fetch(site, "search?q=" + "+".join(words), kind)
+    assert [e.id for e in feed.entries] == [f"https://arxiv.org/abs/{i}" for i in expected]
+
+    for literal in ("100%", "a_b", "facemoe zzzqx"):  # LIKE wildcards match only themselves
+        feed = fetch(site, f"search?q={quote(literal)}", kind)
+        expected = matching(store, literal.split())
+        assert [e.id for e in feed.entries] == [f"https://arxiv.org/abs/{i}" for i in expected]
+
+
+def test_a_search_feed_needs_a_word(site: TestClient) -> None:
+    for query in ("?q=%20%20", ""):
+        response = site.get(f"/feeds/search.atom{query}")
+        assert response.status_code == 400
+        assert "q" in response.text
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_characters_xml_forbids_are_left_out(store: Store, site: TestClient, kind: str) -> None:
+    paper = make_paper(title="Vertical\x0btab", abstract="Form\x0cfeed", categories=["q-bio.XX"])
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    feed = fetch(site, "category/q-bio.XX", kind)
+    assert (feed.entries[0].title, feed.entries[0].summary) == ("Verticaltab", "Formfeed")
