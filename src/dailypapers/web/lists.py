@@ -54,14 +54,6 @@ class Period:
             return f"Papers of {self.first:%B %Y}"
         return f"Papers of {self.first:%A, %d %B %Y}"
 
-    def shifted(self, direction: int) -> Period:
-        if self.kind == "date":
-            return day_period(self.first + timedelta(days=direction))
-        if self.kind == "week":
-            return week_period(self.first + timedelta(weeks=direction))
-        pivot = self.first + timedelta(days=32) if direction > 0 else self.first - timedelta(days=1)
-        return month_period(pivot.replace(day=1))
-
 
 def day_period(day: date) -> Period:
     return Period("date", day, day)
