@@ -12,7 +12,13 @@ from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
-from dailypapers.storage.feed import days_of, feed_entries, neighbour_days
+from dailypapers.storage.feed import (
+    author_days,
+    category_days,
+    days_of,
+    feed_entries,
+    neighbour_days,
+)
 from dailypapers.storage.papers import get_papers, paper_hidden
 from dailypapers.storage.votes import vote_counts
 
@@ -182,3 +188,19 @@ def check_visible(connection: Connection, paper_id: str, show_hidden: bool = Fal
     if hidden is None or (hidden and not show_hidden):
         raise HTTPException(404, f"no paper {paper_id}")
     return hidden
+
+
+def author_papers(connection: Connection, name: str, limit: int) -> dict[str, date]:
+    """An author's newest papers (by day); 404 when there are none."""
+    days = author_days(connection, name, limit)
+    if not days:
+        raise HTTPException(404, f"no papers by {name!r}")
+    return days
+
+
+def category_papers(connection: Connection, category: str, limit: int) -> dict[str, date]:
+    """A category's newest papers (by day); 404 when there are none."""
+    days = category_days(connection, category, limit)
+    if not days:
+        raise HTTPException(404, f"no papers in {category!r}")
+    return days

@@ -17,9 +17,15 @@ from feedgen.util import xml_elem
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry
-from dailypapers.storage.feed import author_days, category_days, days_of, latest_day, search_days
+from dailypapers.storage.feed import days_of, latest_day, search_days
 from dailypapers.web.deps import ReadDep
-from dailypapers.web.lists import PAGE_SIZE, list_page, trending_page
+from dailypapers.web.lists import (
+    PAGE_SIZE,
+    author_papers,
+    category_papers,
+    list_page,
+    trending_page,
+)
 
 router = APIRouter()
 FEED_SIZE = PAGE_SIZE  # a feed holds the first page of its list
@@ -138,9 +144,7 @@ def trending(request: Request, connection: ReadDep) -> Response:
 )
 @router.get("/feeds/category/{category}.rss", response_class=RssResponse, summary="A category, RSS")
 def category(request: Request, category: str, connection: ReadDep) -> Response:
-    days = category_days(connection, category, FEED_SIZE)
-    if not days:
-        raise HTTPException(404, f"no papers in {category!r}")
+    days = category_papers(connection, category, FEED_SIZE)
     listed = FeedList(
         f"Newest in {category}",
         f"The newest papers in the arXiv category {category}",
@@ -153,9 +157,7 @@ def category(request: Request, category: str, connection: ReadDep) -> Response:
 @router.get("/feeds/author/{name}.atom", response_class=AtomResponse, summary="An author, Atom")
 @router.get("/feeds/author/{name}.rss", response_class=RssResponse, summary="An author, RSS")
 def author(request: Request, name: str, connection: ReadDep) -> Response:
-    days = author_days(connection, name, FEED_SIZE)
-    if not days:
-        raise HTTPException(404, f"no papers by {name!r}")
+    days = author_papers(connection, name, FEED_SIZE)
     listed = FeedList(
         f"Papers by {name}",
         f"The newest papers by {name}",

@@ -4,21 +4,24 @@ and upvotes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from dailypapers.storage.comments import paper_comments
-from dailypapers.storage.feed import author_days, category_days, days_of, latest_day
+from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, StoreDep, UserDep, ViewerDep
 from dailypapers.web.lists import (
     TRENDING_WINDOW_DAYS,
+    ListPage,
     PeriodError,
+    author_papers,
+    category_papers,
     check_visible,
     code_links,
     day_period,
@@ -38,14 +41,14 @@ Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")
 AUTHOR_LIMIT = 500
 
 
-def _papers_page(title: str, listed: object, sort: str, **fields: object) -> PapersPage:
+def _papers_page(title: str, listed: ListPage, sort: str, **fields: Any) -> PapersPage:
     return PapersPage(
         title=title,
         sort=sort,
-        total=listed.total,  # type: ignore[attr-defined]
-        page=listed.page,  # type: ignore[attr-defined]
-        pages=listed.pages,  # type: ignore[attr-defined]
-        entries=[EntryOut.of(e) for e in listed.entries],  # type: ignore[attr-defined]
+        total=listed.total,
+        page=listed.page,
+        pages=listed.pages,
+        entries=[EntryOut.of(e) for e in listed.entries],
         **fields,
     )
 
@@ -105,9 +108,7 @@ def author(
     sort: Sort = "newest",
     page: Page = 1,
 ) -> Response:
-    days = author_days(connection, name, AUTHOR_LIMIT)
-    if not days:
-        raise HTTPException(404, f"no papers by {name!r}")
+    days = author_papers(connection, name, AUTHOR_LIMIT)
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
     data = _papers_page(f"Papers by {name}", listed, sort)
     return respond(request, "papers.html", data, feed_url=f"/feeds/author/{quote(name)}.atom")
@@ -123,9 +124,7 @@ def category(
     sort: Sort = "newest",
     page: Page = 1,
 ) -> Response:
-    days = category_days(connection, category, AUTHOR_LIMIT)
-    if not days:
-        raise HTTPException(404, f"no papers in {category!r}")
+    days = category_papers(connection, category, AUTHOR_LIMIT)
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
     data = _papers_page(f"Newest in {category}", listed, sort)
     return respond(request, "papers.html", data, feed_url=f"/feeds/category/{quote(category)}.atom")
