@@ -29,3 +29,5 @@ test: $(VENV)/.installed browser  ## install, lint, run the suite on SQLite, the
 bench: $(VENV)/.installed  ## benchmarks (minutes; not part of `make test`)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/search.py --scale 74728 1000000

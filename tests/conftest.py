@@ -11,7 +11,10 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
+from dailypapers.models import Paper
 from dailypapers.storage import Store, open_store
+from dailypapers.storage.upserts import upsert_papers
+from tests.factories import make_paper
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = SHARED_DATA / "fixtures"
@@ -74,3 +77,44 @@ def shared(path: str) -> Path:
     if not found.exists():
         pytest.skip(f"{found} is not here")
     return found
+
+
+# Real abstracts' worth of distinct topics: keyword and meaning can be told apart.
+TOPICS = {
+    "diffusion": (
+        "Denoising diffusion models for image synthesis",
+        "We train a denoising diffusion probabilistic model that generates high fidelity "
+        "images by reversing a gradual noising process.",
+    ),
+    "protein": (
+        "Predicting protein structure from amino acid sequences",
+        "A deep network predicts the three dimensional folding of proteins from their "
+        "sequence, reaching near experimental accuracy.",
+    ),
+    "translation": (
+        "Neural machine translation with attention",
+        "An encoder decoder network with an attention mechanism translates sentences "
+        "between English and French.",
+    ),
+    "robots": (
+        "Reinforcement learning for legged locomotion",
+        "Quadruped robots learn to walk over rough terrain with policies trained in "
+        "simulation and transferred to hardware.",
+    ),
+    "galaxies": (
+        "Dark matter halos of dwarf galaxies",
+        "Rotation curves of dwarf galaxies constrain the density profiles of their dark "
+        "matter halos.",
+    ),
+}
+
+
+@pytest.fixture
+def topic_papers(store: Store) -> dict[str, Paper]:
+    papers = {
+        topic: make_paper(title=title, abstract=abstract)
+        for topic, (title, abstract) in TOPICS.items()
+    }
+    with store.transaction() as connection:
+        upsert_papers(connection, list(papers.values()))
+    return papers

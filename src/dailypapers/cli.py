@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -44,9 +45,25 @@ from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
 from dailypapers.ingest.lookup import ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
+from dailypapers.jobs import running_jobs
+from dailypapers.mail.delivery import DeliveryError, DeliveryReport, send_digests
+from dailypapers.mail.render import AddressSettingError
+from dailypapers.mail.subscriptions import (
+    FREQUENCIES,
+    SubscriptionError,
+    add_confirmed,
+    check_choices,
+    normalise_address,
+    remove_subscriber,
+)
+from dailypapers.search.evaluate import BeirError, evaluate_folder
+from dailypapers.search.query import QueryError
+from dailypapers.search.service import MODES, IndexProgress, SearchService
 from dailypapers.storage import Store, StoreError, open_store
 from dailypapers.storage.cursors import HarvestCursor
-from dailypapers.storage.papers import get_submissions, iter_paper_batches, stats
+from dailypapers.storage.outbox import latest_deliveries
+from dailypapers.storage.papers import get_papers, get_submissions, iter_paper_batches, stats
+from dailypapers.storage.subscriptions import list_subscribers
 from dailypapers.storage.users import list_users
 
 app = typer.Typer(
@@ -59,9 +76,17 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 user_app = typer.Typer(
     help="Accounts: add users, list them, make admins, ban, make API tokens.", no_args_is_help=True
 )
+subscriber_app = typer.Typer(
+    help="Digest subscribers: add (confirmed at once), list, remove.", no_args_is_help=True
+)
+digest_app = typer.Typer(help="Digests by mail.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(subscriber_app, name="subscriber")
+app.add_typer(digest_app, name="digest")
+app.add_typer(eval_app, name="eval")
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -101,20 +126,26 @@ def _store(settings: Settings) -> Iterator[Store]:
         store.close()
 
 
-class PapersPerSecond(ProgressColumn):
+class PerSecond(ProgressColumn):
+    """How many `unit` so far (the task's field of that name, e.g. papers=…) and per second."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
     def render(self, task: Task) -> Text:
-        papers = task.fields.get("papers", 0)
+        count = task.fields.get(self.unit, 0)
         elapsed = task.elapsed or 0
-        rate = f"{papers / elapsed:,.0f} papers/s" if elapsed > 0 else "- papers/s"
-        return Text(f"{papers:,} papers  {rate}", style="cyan")
+        rate = f"{count / elapsed:,.0f} {self.unit}/s" if elapsed > 0 else f"- {self.unit}/s"
+        return Text(f"{count:,} {self.unit}  {rate}", style="cyan")
 
 
-def _progress() -> Progress:
+def _progress(unit: str = "papers") -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        PapersPerSecond(),
+        PerSecond(unit),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
@@ -131,7 +162,16 @@ def _reported_errors() -> Iterator[None]:
     """Turn our errors into one line on stderr and exit status 1."""
     try:
         yield
-    except (IngestError, StoreError, AccountError) as error:
+    except (
+        IngestError,
+        StoreError,
+        AccountError,
+        SubscriptionError,
+        DeliveryError,
+        AddressSettingError,
+        QueryError,
+        BeirError,
+    ) as error:
         raise _fail(str(error)) from None
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
@@ -307,6 +347,116 @@ def show_stats(
         typer.echo(f"{key}: {value}")
 
 
+Device = Annotated[
+    str | None,
+    typer.Option(
+        help="Where the encoder runs: cpu, or a torch device such as cuda (env DAILYPAPERS_DEVICE)."
+    ),
+]
+
+
+class _IndexBars(IndexProgress):
+    """One progress bar per indexing stage."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def start(self, stage: str, total: int) -> None:
+        self.task = self.progress.add_task(stage, total=total, papers=0)
+
+    def advance(self, done: int) -> None:
+        papers = self.progress.tasks[self.task].fields["papers"] + done
+        self.progress.update(self.task, advance=done, papers=papers)
+
+
+@app.command("index")
+def index(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the index files from the database.")
+    ] = False,
+    device: Device = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Bring the search indexes up to date: keyword index, embeddings of new or changed papers
+    (the long part: a progress bar with ETA; stop at any time and rerun to go on)."""
+    settings = _settings(data_dir, db, device=device)
+    with _reported_errors(), _store(settings) as store, _progress() as progress:
+        report = SearchService(settings, store).update_indexes(rebuild, _IndexBars(progress))
+    err.print(f"indexed {report.keyword:,} papers by keyword, embedded {report.embedded:,}")
+
+
+@app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", author:, cat:, after:, before:.')],
+    mode: Annotated[str, typer.Option(help="hybrid, keyword or semantic.")] = "hybrid",
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Results to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Search the papers, best first."""
+    if mode not in MODES:
+        raise typer.BadParameter(f"{mode!r}: use one of {', '.join(MODES)}", param_hint="--mode")
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        service = SearchService(settings, store)
+        results = service.search(query, mode, limit)  # type: ignore[arg-type]
+        with store.read() as connection:
+            found = {p.id: p for p in get_papers(connection, [h.paper_id for h in results.hits])}
+    rows = [
+        {
+            "id": hit.paper_id,
+            "title": found[hit.paper_id].title,
+            "authors": found[hit.paper_id].authors,
+            "date": str(found[hit.paper_id].announced or ""),
+            "score": round(hit.score, 4),
+        }
+        for hit in results.hits
+        if hit.paper_id in found
+    ]
+    if as_json:
+        typer.echo(orjson.dumps({"total": results.total, "results": rows}).decode())
+        return
+    for row in rows:
+        typer.echo(f"{row['score']:.3f}  {row['id']}  {row['date']}  {row['title']}")
+    err.print(f"{results.total:,} found")
+
+
+@eval_app.command("beir")
+def eval_beir(
+    folder: Annotated[Path, typer.Argument(help="corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")],
+    split: Annotated[str, typer.Option(help="The qrels file to score against.")] = "test",
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(help="hybrid, keyword or semantic; repeatable (default: all)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    device: Device = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Measure search quality on a benchmark in BEIR layout: nDCG@10 and Recall@100, computed
+    as trec_eval does, over a store indexed the normal way: a temporary SQLite one, or the
+    (empty) one that --data-dir or --db names, e.g. to measure PostgreSQL's search."""
+    modes = mode or list(MODES)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise typer.BadParameter(f"{unknown[0]!r}: use {', '.join(MODES)}", param_hint="--mode")
+    with _reported_errors(), tempfile.TemporaryDirectory() as scratch, _progress() as progress:
+        settings = _settings(data_dir or Path(scratch), db, device=device)
+        results = evaluate_folder(folder, split, modes, settings, _IndexBars(progress))
+    if as_json:
+        typer.echo(orjson.dumps(results).decode())
+        return
+    for name, scores in results.items():
+        typer.echo(
+            f"{name:9} nDCG@10 {scores['ndcg@10']:.4f}  Recall@100 {scores['recall@100']:.4f}"
+            f"  ({scores['queries']} queries)"
+        )
+
+
 @db_app.command("migrate")
 def db_migrate(data_dir: DataDir = None, db: DbUrl = None) -> None:
     """Bring the database schema to the newest version (safe to run twice)."""
@@ -454,7 +604,131 @@ def serve(
         if demo and (report := load_demo_if_empty(store)):
             err.print(f"loaded {report.papers:,} demo papers")
     err.print(f"serving {store.url} on http://{settings.host}:{settings.port}/")
-    serve_site(settings, workers)
+    with running_jobs(settings):  # in this process only, however many workers serve
+        serve_site(settings, workers)
+
+
+Email = Annotated[str, typer.Argument(help="The subscriber's address.", show_default=False)]
+
+
+@subscriber_app.command("add")
+def subscriber_add(
+    email: Email,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="A category to follow, e.g. cs.LG; repeat for more."),
+    ] = None,
+    search: Annotated[
+        list[str] | None,
+        typer.Option("--search", help='A saved search, e.g. "diffusion cat:cs.CV"; repeatable.'),
+    ] = None,
+    weekly: Annotated[bool, typer.Option("--weekly", help="Weekly instead of daily.")] = False,
+    time_zone: Annotated[
+        str, typer.Option("--time-zone", help="IANA time zone of the digest hour.")
+    ] = "UTC",
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Subscribe an address, confirmed at once (no confirmation mail); an existing subscriber
+    gets these choices, and the searches are added to theirs."""
+    settings = _settings(data_dir, db)
+    frequency = "weekly" if weekly else "daily"
+    with _reported_errors(), _store(settings) as store:
+        address = normalise_address(email)
+        with store.read() as connection:
+            choices = check_choices(connection, frequency, category or [], time_zone)
+        subscriber = add_confirmed(store, address, choices, search or [], datetime.now(UTC))
+    following = ", ".join(subscriber.categories) or "all categories"
+    err.print(f"subscribed {escape(subscriber.email)}: {frequency}, {escape(following)}")
+
+
+@subscriber_app.command("list")
+def subscriber_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Every subscriber, with their state, choices and last digest (a failed one with the
+    SMTP server's reply)."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, store.read() as connection:
+        subscribers = list_subscribers(connection)
+        deliveries = latest_deliveries(connection)
+    rows = []
+    for s in subscribers:
+        last = deliveries.get(s.id)
+        state = "active" if s.active else "unsubscribed" if s.unsubscribed_at else "unconfirmed"
+        rows.append(
+            {
+                "email": s.email,
+                "state": state,
+                "frequency": s.frequency,
+                "time_zone": s.time_zone,
+                "categories": s.categories,
+                "searches": [saved.query for saved in s.searches],
+                "last_digest": last.period_key if last else None,
+                "last_status": last.status if last else None,
+                "last_error": last.last_error if last else None,
+            }
+        )
+    if as_json:
+        typer.echo(orjson.dumps(rows).decode())
+        return
+    for row in rows:
+        delivery = f"{row['last_digest']} {row['last_status']}" if row["last_digest"] else "-"
+        following = ",".join(row["categories"]) or "all"
+        line = f"{row['email']}\t{row['state']}\t{row['frequency']}\t{following}\t{delivery}"
+        typer.echo(line + (f"\t{row['last_error']}" if row["last_error"] else ""))
+
+
+@subscriber_app.command("remove")
+def subscriber_remove(email: Email, data_dir: DataDir = None, db: DbUrl = None) -> None:
+    """Forget a subscriber: their choices, saved searches and outbox rows."""
+    with _reported_errors(), _store(_settings(data_dir, db)) as store:
+        address = normalise_address(email)
+        remove_subscriber(store, address)
+    err.print(f"removed {escape(address)}")
+
+
+@digest_app.command("send")
+def digest_send(
+    period: Annotated[
+        str, typer.Option("--period", help="Which subscribers: daily or weekly.")
+    ] = "daily",
+    date_: Annotated[
+        str | None,
+        typer.Option("--date", help="Day of the digests (default: today, in each time zone)."),
+    ] = None,
+    dry_run: Annotated[
+        Path | None, typer.Option("--dry-run", help="Write .eml files to this folder instead.")
+    ] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Mail each subscriber the digest of the period, at most once: a rerun (after a crash,
+    kill -9 or an unreachable server) sends only what is left."""
+    if period not in FREQUENCIES:
+        raise typer.BadParameter(f"{period!r} is not daily or weekly", param_hint="--period")
+    day = _day(date_)
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store, _progress("digests") as progress:
+        task = progress.add_task("digests", total=None, digests=0, visible=False)
+
+        def advance(done: int, total: int, sent: int) -> None:
+            progress.update(task, completed=done, total=total, digests=sent, visible=True)
+
+        report = send_digests(store, settings, period, day, advance, dry_run)
+    _report_digests(report, dry_run)
+
+
+def _report_digests(report: DeliveryReport, dry_run: Path | None) -> None:
+    done = f"wrote {report.sent:,} digests to {dry_run}" if dry_run else f"sent {report.sent:,}"
+    err.print(
+        f"{escape(done)} for {report.subscribers:,} subscribers: {report.empty:,} had nothing "
+        f"new, {report.earlier:,} had theirs already, {report.retried:,} retries"
+    )
+    for address, reason in report.failed:
+        err.print(f"[yellow]not delivered to {escape(address)}:[/yellow] {escape(reason)}")
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,51 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("dailypapers")),
+        description="Where the encoder's ONNX export is kept (made on first use, ~90 MB).",
+    )
+    device: str = Field(
+        default="cpu",
+        description="Where the encoder runs: cpu (ONNX Runtime), or a torch device (cuda, mps).",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The site's public address, for the links in mails (no trailing slash).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the links in mails; unset: one is made once and kept in "
+        "the database, so that every process and machine agrees.",
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server that mails go through.")
+    smtp_port: int = Field(default=25, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, when it asks.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS (port 587)."
+    )
+    smtp_ssl: bool = Field(default=False, description="Speak SMTP over TLS from the start (465).")
+    smtp_timeout: float = Field(default=30.0, description="Seconds before an SMTP command fails.")
+    smtp_retries: int = Field(
+        default=3,
+        description="Times a transient SMTP failure (4xx, lost connection) is retried, waiting "
+        "`smtp_retry_delay` seconds, then twice that, and so on.",
+    )
+    smtp_retry_delay: float = Field(
+        default=2.0, description="Seconds before the first retry of a transient SMTP failure."
+    )
+    mail_from: str = Field(
+        default="dailypapers <dailypapers@localhost>",
+        description="The From of every mail: an address, optionally with a name.",
+    )
+    digest_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="Hour of the day, in each subscriber's time zone, at which `serve` mails "
+        "digests (weekly ones on Mondays).",
+    )
 
     @property
     def database_url(self) -> str:

@@ -131,3 +131,46 @@ class FeedEntry:
     submission: Submission | None = None
     comments: int = 0
     voted: bool = False  # by the user looking at the list
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSearch:
+    id: int
+    query: str  # as typed in the search box
+
+
+@dataclass(slots=True)
+class Subscriber:
+    """Someone who gets digests by mail; nothing is sent before `confirmed_at`."""
+
+    id: int
+    email: str
+    frequency: str  # "daily" or "weekly"
+    time_zone: str  # IANA name
+    created_at: datetime
+    user_id: int | None = None
+    confirmed_at: datetime | None = None
+    confirmation_sent_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    categories: list[str] = field(default_factory=list)
+    searches: list[SavedSearch] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One digest for one subscriber and period: recorded before it is sent, marked after."""
+
+    id: int
+    subscriber_id: int
+    period_key: str
+    first_day: date
+    last_day: date
+    status: str  # "pending", "sent" or "failed"
+    message_id: str
+    attempts: int
+    last_error: str | None
+    updated_at: datetime

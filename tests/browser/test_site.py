@@ -155,6 +155,35 @@ def test_submit_a_paper_by_id_and_discuss_it(page: Page) -> None:
 
 
 # Every page, with the heading it shows: signed out first, then the pages for members.
+def test_search_from_the_header_then_similar_papers(page: Page) -> None:
+    page.goto("/")
+    # the server's background job builds the vector index from the shipped embeddings
+    assert _vectors_ready(page), "no vector index within a minute"
+    box = header(page).get_by_role("searchbox", name="Search papers")
+    box.fill("face super-resolution")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=face\+super-resolution"))
+    results = page.locator("ol.results > li")
+    expect(results.first).to_be_visible()
+    expect(results.first.locator(".excerpt mark").first).to_be_visible()
+    page.get_by_role("combobox", name="How to match").select_option("semantic")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page).to_have_url(re.compile(r"mode=semantic"))
+    first = results.first.locator("a.title")
+    title = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.locator("#similar ol.results > li")).to_have_count(6)
+
+
+def _vectors_ready(page: Page) -> bool:
+    for _ in range(60):
+        if page.request.get(f"/papers/{KNOWN_ID}/similar.json").json()["results"]:
+            return True
+        page.wait_for_timeout(1000)
+    return False
+
+
 PAGES_SIGNED_OUT = [
     ("front", "/", "Papers of Wednesday, 01 July 2026"),
     ("week", "/papers?week=2026-W27", "Papers of week 2026-W27"),
@@ -164,6 +193,7 @@ PAGES_SIGNED_OUT = [
     ("author", "/authors/Kartik%20Narayan", "Papers by Kartik Narayan"),
     ("category", "/categories/cs.CV", "Newest in cs.CV"),
     ("stats", "/stats", "Stats"),
+    ("search", "/search?q=face+restoration+diffusion", "Search"),
     ("ranking", "/about/ranking", "How ranking works"),
     ("not-found", "/papers/2401.99999", "Not found"),
     ("login", "/login", "Log in"),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import orjson
-from sqlalchemy import Connection, Text, cast, func, or_, select
+from sqlalchemy import Connection, Text, cast, func, select
 
 from dailypapers.models import FeedEntry
 from dailypapers.storage.comments import comment_counts
@@ -19,7 +19,7 @@ from dailypapers.storage.schema import paper_categories, papers, submissions
 from dailypapers.storage.votes import voted_by
 
 
-def _containing(text: str) -> str:
+def containing(text: str) -> str:
     """A LIKE pattern (escape character backslash) matching `text` anywhere, literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -117,31 +117,9 @@ def author_days(connection: Connection, name: str, limit: int) -> dict[str, date
     query = (
         select(papers.c.id, papers.c.announced)
         .where(
-            cast(papers.c.authors, Text).like(_containing(quoted), escape="\\"),
+            cast(papers.c.authors, Text).like(containing(quoted), escape="\\"),
             papers.c.hidden.is_(False),
         )
-        .order_by(papers.c.announced.desc(), papers.c.id.desc())
-        .limit(limit)
-    )
-    return {paper_id: as_date(day) for paper_id, day in connection.execute(query)}  # type: ignore[misc]
-
-
-def search_days(connection: Connection, terms: Sequence[str], limit: int) -> dict[str, date]:
-    """Visible papers whose title or abstract contains every term (case-insensitive), newest first.
-
-    A plain LIKE scan, standing in for the search feed until the search issue's keyword index
-    (BM25, phrases, filters) replaces it.
-    """
-    matches = [
-        or_(
-            papers.c.title.ilike(_containing(term), escape="\\"),
-            papers.c.abstract.ilike(_containing(term), escape="\\"),
-        )
-        for term in terms
-    ]
-    query = (
-        select(papers.c.id, papers.c.announced)
-        .where(*matches, papers.c.hidden.is_(False), papers.c.announced.is_not(None))
         .order_by(papers.c.announced.desc(), papers.c.id.desc())
         .limit(limit)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -13,10 +14,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -181,3 +184,94 @@ Index("ix_login_failures_key_at", login_failures.c.key, login_failures.c.at)
 Index("ix_votes_paper", votes.c.paper_id, votes.c.created_at)
 Index("ix_votes_created_at", votes.c.created_at)
 Index("ix_comments_paper", comments.c.paper_id, comments.c.created_at)
+
+# One row per paper with an embedding; `key` names it in the vector index file (SQLite), and
+# `text_hash` tells when the paper's text changed since. 384 dimensions: the bundled MiniLM.
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "paper_id",
+        ForeignKey("papers.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("model", String(128), nullable=False),
+    Column("text_hash", String(32), nullable=False),
+    Column("vector", LargeBinary().with_variant(Vector(384), "postgresql"), nullable=False),
+)
+
+# Filled by triggers on SQLite (migration 0004), drained by the keyword indexer.
+search_queue = Table(
+    "search_queue",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", String(64), nullable=False),
+)
+
+# Built by migration 0004 on PostgreSQL only, in DDL that has no portable SQLAlchemy form.
+POSTGRES_SEARCH_INDEXES = frozenset({"ix_embeddings_vector", "ix_papers_fulltext"})
+
+# Mail (migration 0005): subscribers, what they follow, and the outbox of digests.
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # normalised, lower case
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL"), unique=True),
+    Column("frequency", String(8), nullable=False),  # daily | weekly
+    Column("time_zone", String(64), nullable=False),  # an IANA name, e.g. Europe/Paris
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmation_sent_at", DateTime(timezone=True)),
+    Column("confirmed_at", DateTime(timezone=True)),  # nothing is mailed before this
+    Column("unsubscribed_at", DateTime(timezone=True)),
+)
+
+subscriber_categories = Table(
+    "subscriber_categories",
+    metadata,
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
+    Column("category", String(64), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscriber_id", "query", name="uq_saved_searches_subscriber_query"),
+)
+
+# One row per digest and period, written before the digest is sent: the unique key is what
+# keeps a rerun from mailing a subscriber twice for one period (see mail/delivery.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("period_key", String(32), nullable=False),  # e.g. "daily:2026-07-01"
+    Column("first_day", Date, nullable=False),  # the feed days the digest covers
+    Column("last_day", Date, nullable=False),
+    Column("status", String(8), nullable=False),  # pending | sent | failed
+    Column("message_id", String(255), nullable=False),  # the same on every attempt
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscriber_id", "period_key", name="uq_outbox_subscriber_period"),
+)
+
+# One row: the key that signs links in mails when no `secret_key` setting is given.
+signing_secret = Table(
+    "signing_secret",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("secret", String(128), nullable=False),
+)
+
+Index("ix_outbox_period_key", outbox.c.period_key)
+Index("ix_outbox_updated_at", outbox.c.updated_at)

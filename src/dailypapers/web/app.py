@@ -14,10 +14,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import Settings
+from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.web.page_cache import PageCache
 from dailypapers.web.render import TEMPLATES, wants_json
-from dailypapers.web.routes import about, accounts, comments, feeds, hf_api, papers, stats, submit
+from dailypapers.web.routes import (
+    about,
+    accounts,
+    comments,
+    feeds,
+    hf_api,
+    papers,
+    search,
+    stats,
+    submit,
+    subscriptions,
+)
 
 MAX_BODY_BYTES = 64 * 1024  # forms and comments; nothing here takes uploads
 
@@ -84,6 +96,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.search = SearchService(settings, store)
     app.add_middleware(BodyLimit)
     app.add_middleware(PageCache)  # outermost: a kept page skips everything else
     _install_error_pages(app)
@@ -96,4 +109,6 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(hf_api.router)
     app.include_router(comments.router)
     app.include_router(submit.router)
+    app.include_router(subscriptions.router)
+    app.include_router(search.router)
     return app

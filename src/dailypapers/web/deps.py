@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from dailypapers.accounts import token_hash
 from dailypapers.models import User
+from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.users import session_user, token_user
 from dailypapers.web.render import CSRF_COOKIE
@@ -24,6 +25,13 @@ def get_store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_search(request: Request) -> SearchService:
+    return request.app.state.search  # type: ignore[no-any-return]
+
+
+SearchDep = Annotated[SearchService, Depends(get_search)]
 
 
 def read_connection(store: StoreDep) -> Iterator[Connection]:

@@ -12,6 +12,10 @@ from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
+from dailypapers.search.fusion import Hit
+from dailypapers.search.highlight import excerpt
+from dailypapers.search.query import QueryError
+from dailypapers.search.service import Mode, SearchResults, SearchService
 from dailypapers.storage.feed import (
     author_days,
     category_days,
@@ -21,6 +25,7 @@ from dailypapers.storage.feed import (
 )
 from dailypapers.storage.papers import get_papers, paper_hidden
 from dailypapers.storage.votes import vote_counts
+from dailypapers.web.schemas import SearchHitOut
 
 PAGE_SIZE = 50
 # Periods start in these years: four-digit keys, and room for a next day (date.max is 9999-12-31).
@@ -204,3 +209,59 @@ def category_papers(connection: Connection, category: str, limit: int) -> dict[s
     if not days:
         raise HTTPException(404, f"no papers in {category!r}")
     return days
+
+
+def hits_out(
+    connection: Connection, service: SearchService, hits: list[Hit], words: tuple[str, ...] = ()
+) -> list[SearchHitOut]:
+    """Search hits as the pages show them, in the order given."""
+    papers = {p.id: p for p in get_papers(connection, [hit.paper_id for hit in hits])}
+    upvotes = vote_counts(connection, list(papers))
+    terms = set(service.keyword_terms(words))
+    return [
+        SearchHitOut(
+            id=paper.id,
+            title=paper.title,
+            authors=paper.authors,
+            categories=paper.categories,
+            day=paper.announced,
+            excerpt=str(excerpt(paper.abstract or "", terms, service.stemmer)),
+            score=round(hit.score, 4),
+            upvotes=upvotes.get(paper.id, 0),
+        )
+        for hit in hits
+        if (paper := papers.get(hit.paper_id))
+    ]
+
+
+def run_search(
+    service: SearchService,
+    q: str,
+    mode: Mode,
+    limit: int,
+    offset: int = 0,
+    every_word: bool = False,
+) -> SearchResults:
+    """A search for a page or feed: 400 for a query that cannot be understood."""
+    try:
+        return service.search(q, mode, limit, offset, every_word)
+    except QueryError as error:
+        raise HTTPException(400, str(error), headers={"X-Field": "q"}) from None
+
+
+def search_days(
+    connection: Connection,
+    service: SearchService,
+    q: str,
+    mode: Mode,
+    limit: int,
+    every_word: bool = False,
+) -> dict[str, date]:
+    """Papers matching a search, best first, with their days."""
+    hits = run_search(service, q, mode, limit, every_word=every_word).hits
+    papers = {p.id: p for p in get_papers(connection, [hit.paper_id for hit in hits])}
+    return {
+        hit.paper_id: papers[hit.paper_id].announced or date.min
+        for hit in hits
+        if hit.paper_id in papers
+    }

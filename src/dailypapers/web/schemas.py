@@ -121,11 +121,37 @@ class CommentOut(BaseModel):
         )
 
 
+class SearchHitOut(BaseModel):
+    id: str
+    title: str | None
+    authors: list[str]
+    categories: list[str]
+    day: date | None  # announced
+    excerpt: str  # HTML: the abstract around its first match, matched words in <mark>
+    score: float  # in 0..1 for hybrid; BM25 for keyword; cosine for semantic and similar
+    upvotes: int
+
+
+class SearchPage(BaseModel):
+    q: str
+    mode: str
+    total: int
+    page: int
+    pages: int
+    results: list[SearchHitOut]
+
+
+class SimilarPage(BaseModel):
+    paper_id: str
+    results: list[SearchHitOut]
+
+
 class PaperPage(BaseModel):
     entry: EntryOut
     code_links: list[str]
     comments: list[CommentOut]  # in thread order: each comment followed by its replies
     hidden: bool = False  # hidden by an admin (only admins see such a page)
+    similar: list[SearchHitOut] = []  # nearest in meaning; empty until the paper is embedded
 
 
 class VoteOut(BaseModel):
@@ -225,3 +251,58 @@ class RankingPage(BaseModel):
 class PaperHiddenOut(BaseModel):
     paper_id: str
     hidden: bool
+
+
+class SubscribeForm(BaseModel):
+    """The subscribe form, filled in again after a refusal."""
+
+    email: str = ""
+    frequency: str = "daily"
+    categories: str = ""  # as typed: separated by spaces or commas
+    time_zone: str = "UTC"
+    error: str | None = None
+    field: str | None = None
+
+
+class SubscribeSent(BaseModel):
+    email: str
+    message: str
+
+
+class SavedSearchOut(BaseModel):
+    id: int
+    query: str
+
+
+class SubscriptionOut(BaseModel):
+    email: str
+    state: str  # "active", "unconfirmed" or "unsubscribed"
+    frequency: str
+    time_zone: str
+    categories: list[str]  # none: every category
+    searches: list[SavedSearchOut]
+
+
+class ConfirmPage(BaseModel):
+    """A confirmation link's page: what it confirms, and whether that is done."""
+
+    email: str
+    frequency: str
+    categories: list[str]
+    time_zone: str
+    account: str | None = None  # the site account that will manage it
+    confirmed: bool
+
+
+class UnsubscribePage(BaseModel):
+    email: str
+    unsubscribed: bool
+
+
+class SubscriptionPage(BaseModel):
+    """A subscriber's settings; `token` (from a digest's manage link) stands for signing in."""
+
+    subscription: SubscriptionOut | None
+    token: str | None = None
+    unsubscribe_url: str | None = None
+    form: SubscribeForm | None = None  # for a signed-in user without a subscription

@@ -17,18 +17,21 @@ from feedgen.util import xml_elem
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry
-from dailypapers.storage.feed import days_of, latest_day, search_days
-from dailypapers.web.deps import ReadDep
+from dailypapers.search.query import MAX_QUERY_CHARS
+from dailypapers.storage.feed import days_of, latest_day
+from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
     PAGE_SIZE,
     author_papers,
     category_papers,
     list_page,
+    search_days,
     trending_page,
 )
 
 router = APIRouter()
 FEED_SIZE = PAGE_SIZE  # a feed holds the first page of its list
+FEED_MATCHES = 1000  # a search feed's newest papers are picked among this many matches
 ARXIV_CATEGORIES = "https://arxiv.org/category_taxonomy"
 # Characters XML 1.0 forbids; lxml refuses them, and an abstract may carry one.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -167,23 +170,28 @@ def author(request: Request, name: str, connection: ReadDep) -> Response:
     return _feed(request, listed)
 
 
-@router.get("/feeds/search.atom", response_class=AtomResponse, summary="A keyword search, Atom")
-@router.get("/feeds/search.rss", response_class=RssResponse, summary="A keyword search, RSS")
+@router.get("/feeds/search.atom", response_class=AtomResponse, summary="A search, Atom")
+@router.get("/feeds/search.rss", response_class=RssResponse, summary="A search, RSS")
 def search(
     request: Request,
     connection: ReadDep,
+    service: SearchDep,
     q: Annotated[
         str,
-        Query(max_length=200, description="Words that the title or abstract must all contain."),
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="A search as the search box takes it: the newest papers with every word.",
+        ),
     ],
 ) -> Response:
-    terms = q.split()
-    if not terms:
+    if not q.strip():
         raise HTTPException(400, "q: give at least one word", headers={"X-Field": "q"})
+    days = search_days(connection, service, q, "keyword", FEED_MATCHES, every_word=True)
     listed = FeedList(
         f"Papers matching {q.strip()!r}",
-        f"The newest papers whose title or abstract contains {' and '.join(terms)}",
-        "/",
-        _entries(connection, search_days(connection, terms, FEED_SIZE), "newest"),
+        f"The newest papers matching the search {q.strip()!r}",
+        f"/search?q={quote(q)}",
+        _entries(connection, days, "newest"),
     )
     return _feed(request, listed)

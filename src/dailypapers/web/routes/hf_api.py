@@ -15,10 +15,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry
-from dailypapers.storage.feed import days_of, latest_day, search_days
+from dailypapers.search.query import MAX_QUERY_CHARS
+from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.storage.papers import get_submissions
-from dailypapers.web.deps import ReadDep
-from dailypapers.web.lists import PeriodError, day_period, list_page, paper_entry, parse_period
+from dailypapers.web.deps import ReadDep, SearchDep
+from dailypapers.web.lists import (
+    PeriodError,
+    day_period,
+    list_page,
+    paper_entry,
+    parse_period,
+    search_days,
+)
 
 router = APIRouter(tags=["Hugging Face-compatible API"])
 SORTS = {"publishedAt": "newest", "trending": "trending"}
@@ -111,18 +119,22 @@ def daily_papers(
 )
 def search_papers(
     connection: ReadDep,
-    q: Annotated[str | None, Query(max_length=200, description="Words to look for.")] = None,
+    service: SearchDep,
+    q: Annotated[
+        str | None, Query(max_length=MAX_QUERY_CHARS, description="A search, by words and meaning.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Papers to return.")] = 50,
 ) -> JSONResponse:
-    """Every word in the title or abstract (the newest day's papers without words)."""
-    terms = (q or "").split()
-    if terms:
-        days = search_days(connection, terms, limit)
+    """The best matches of a hybrid search, best first (the newest day's papers without q)."""
+    if q and q.strip():
+        days = search_days(connection, service, q, "hybrid", limit)
     else:
         newest = latest_day(connection)
         days = days_of(connection, newest, newest) if newest else {}
-    listed = list_page(connection, days, "newest", 1, None, size=limit)
-    return JSONResponse([_paper(entry) for entry in listed.entries])
+    entries = list_page(connection, days, "newest", 1, None, size=limit).entries
+    rank = {paper_id: position for position, paper_id in enumerate(days)}
+    entries.sort(key=lambda entry: rank[entry.paper.id])  # the search's order, when searched
+    return JSONResponse([_paper(entry) for entry in entries])
 
 
 @router.get("/api/papers/{paper_id:arxiv}", summary="One paper, as the Hugging Face API gives it")

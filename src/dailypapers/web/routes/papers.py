@@ -15,7 +15,7 @@ from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
 from dailypapers.web.comments_html import threaded
-from dailypapers.web.deps import CsrfDep, ReadDep, StoreDep, UserDep, ViewerDep
+from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, UserDep, ViewerDep
 from dailypapers.web.lists import (
     TRENDING_WINDOW_DAYS,
     ListPage,
@@ -25,6 +25,7 @@ from dailypapers.web.lists import (
     check_visible,
     code_links,
     day_period,
+    hits_out,
     list_page,
     neighbours,
     paper_entry,
@@ -39,6 +40,7 @@ router = APIRouter()
 Sort = Annotated[Literal["upvotes", "trending", "newest"], Query(description="List order.")]
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
 AUTHOR_LIMIT = 500
+SIMILAR_ON_PAGE = 6
 
 
 def _papers_page(title: str, listed: ListPage, sort: str, **fields: Any) -> PapersPage:
@@ -132,14 +134,18 @@ def category(
 
 @router.get("/papers/{paper_id:arxiv}", response_class=HTMLResponse, summary="A paper")
 @router.get("/papers/{paper_id:arxiv}.json", response_model=PaperPage, summary="A paper")
-def paper(request: Request, paper_id: str, connection: ReadDep, viewer: ViewerDep) -> Response:
+def paper(
+    request: Request, paper_id: str, connection: ReadDep, viewer: ViewerDep, search: SearchDep
+) -> Response:
     is_admin = viewer is not None and viewer.is_admin
     entry = paper_entry(connection, paper_id, viewer.id if viewer else None, show_hidden=is_admin)
+    nearest = search.similar(paper_id, SIMILAR_ON_PAGE, encode=False)
     data = PaperPage(
         entry=EntryOut.of(entry),
         code_links=code_links(entry.paper),
         comments=threaded(paper_comments(connection, paper_id)),
         hidden=paper_hidden(connection, paper_id) or False,
+        similar=hits_out(connection, search, nearest),
     )
     return respond(request, "paper.html", data)
 

@@ -1,0 +1,196 @@
+"""What goes into a subscriber's digest: the trending papers of the period in their
+categories, and the papers matching each saved search, all new since their last digest.
+
+A digest for day D covers the feed days after the subscriber's last digest up to the newest
+one on or before D, within the LOOKBACK_DAYS that end on D; a first digest covers the newest
+day (daily) or the seven days that end on it (weekly). So a daily digest that finds no new day
+is empty, and empty digests are not sent, while one after a missed run catches up. The feed
+of those days is read and ranked once per run; subscribers then cost a few dictionary
+look-ups each, and identical saved searches are run once.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection
+
+from dailypapers.models import Paper, Subscriber
+from dailypapers.ranking.trending import order_papers
+from dailypapers.storage.feed import days_of
+from dailypapers.storage.papers import get_papers
+from dailypapers.storage.votes import vote_counts
+
+SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
+# How far a digest looks back: for the newest feed day (weekends, holidays), and for the days
+# a subscriber has not had yet (a run that did not happen, a digest that failed).
+LOOKBACK_DAYS = 14
+TRENDING_LIMIT = 10
+SEARCH_LIMIT = 10
+EXCERPT_WIDTH, EXCERPT_LINES = 76, 2
+AUTHORS_SHOWN = 5
+
+# (query, first day, last day) -> ids of matching papers of those feed days, best first
+SearchFunction = Callable[[str, date, date], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPaper:
+    id: str
+    title: str
+    url: str
+    authors: str
+    excerpt: list[str]  # at most EXCERPT_LINES lines of the abstract
+    upvotes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSection:
+    query: str
+    papers: list[DigestPaper]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    subscriber: Subscriber
+    period_key: str  # the outbox key, e.g. "daily:2026-07-01"
+    days: tuple[date, date]  # first and last feed day covered
+    trending: list[DigestPaper]
+    searches: list[SearchSection]
+
+
+def period_key(frequency: str, day: date) -> str:
+    return f"{frequency}:{day.isoformat()}"
+
+
+def excerpt(abstract: str | None) -> list[str]:
+    text = " ".join((abstract or "").split())
+    return textwrap.wrap(text, EXCERPT_WIDTH, max_lines=EXCERPT_LINES, placeholder=" …")
+
+
+def author_line(authors: list[str]) -> str:
+    if len(authors) <= AUTHORS_SHOWN:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:AUTHORS_SHOWN])} and {len(authors) - AUTHORS_SHOWN} more"
+
+
+@dataclass
+class _Feed:
+    """The papers of the feed days before some day D, ranked once."""
+
+    newest: date | None
+    dates: list[date]  # the feed days that have papers, oldest first
+    days: dict[str, date]
+    ranked: list[str]  # trending order
+    rank: dict[str, int]  # position in `ranked`
+    papers: dict[str, Paper]
+
+
+class DigestComposer:
+    """Composes digests over one connection; keeps what subscribers share for the run."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        base_url: str,
+        now: datetime,
+        search: SearchFunction | None = None,
+    ) -> None:
+        self.connection = connection
+        self.base_url = base_url.rstrip("/")
+        self.now = now
+        self.search = search
+        self._feeds: dict[date, _Feed] = {}
+        self._tops: dict[tuple[date, date], dict[str | None, list[str]]] = {}
+        self._matches: dict[tuple[str, date, date], list[str]] = {}
+        self._views: dict[str, DigestPaper] = {}
+        self._upvotes: dict[str, int] = {}
+
+    def compose(self, subscriber: Subscriber, day: date, last_sent: date | None) -> Digest | None:
+        """`subscriber`'s digest for `day`, or None when there is nothing new to send."""
+        feed = self._feed(day)
+        if feed.newest is None:
+            return None
+        if last_sent is None:
+            first = feed.newest - timedelta(days=SPAN_DAYS[subscriber.frequency] - 1)
+        else:
+            first = last_sent + timedelta(days=1)
+        first = next((d for d in feed.dates if d >= first), None)  # the first with papers
+        if first is None:
+            return None
+        window = (first, feed.newest)
+        trending = [self._view(i, feed) for i in self._trending(feed, window, subscriber)]
+        searches = []
+        for saved in subscriber.searches:
+            ids = self._matching(saved.query, feed, window)
+            if ids:
+                searches.append(SearchSection(saved.query, [self._view(i, feed) for i in ids]))
+        if not trending and not searches:
+            return None
+        key = period_key(subscriber.frequency, day)
+        return Digest(subscriber, key, window, trending, searches)
+
+    def _feed(self, day: date) -> _Feed:
+        if day not in self._feeds:
+            days = days_of(self.connection, day - timedelta(days=LOOKBACK_DAYS - 1), day)
+            newest = max(days.values(), default=None)
+            if newest is None:
+                self._feeds[day] = _Feed(None, [], {}, [], {}, {})
+                return self._feeds[day]
+            upvotes = vote_counts(self.connection, list(days))
+            self._upvotes.update(upvotes)
+            ranked, _ = order_papers(days, upvotes, self.now, "trending")
+            papers = {paper.id: paper for paper in get_papers(self.connection, ranked)}
+            rank = {paper_id: position for position, paper_id in enumerate(ranked)}
+            self._feeds[day] = _Feed(newest, sorted(set(days.values())), days, ranked, rank, papers)
+        return self._feeds[day]
+
+    def _trending(self, feed: _Feed, window: tuple[date, date], who: Subscriber) -> list[str]:
+        tops = self._category_tops(feed, window)
+        if not who.categories:
+            return tops[None]
+        found = {i for category in who.categories for i in tops.get(category, ())}
+        return sorted(found, key=feed.rank.__getitem__)[:TRENDING_LIMIT]
+
+    def _category_tops(self, feed: _Feed, window: tuple[date, date]) -> dict[str | None, list[str]]:
+        """The first TRENDING_LIMIT papers of the window per category (None: any category),
+        from one pass over the ranked papers."""
+        if window not in self._tops:
+            tops: dict[str | None, list[str]] = {None: []}
+            first, last = window
+            for paper_id in feed.ranked:
+                if not first <= feed.days[paper_id] <= last:
+                    continue
+                for category in [None, *feed.papers[paper_id].categories]:
+                    top = tops.setdefault(category, [])
+                    if len(top) < TRENDING_LIMIT:
+                        top.append(paper_id)
+            self._tops[window] = tops
+        return self._tops[window]
+
+    def _matching(self, query: str, feed: _Feed, window: tuple[date, date]) -> list[str]:
+        if self.search is None:
+            return []
+        key = (query, *window)
+        if key not in self._matches:
+            first, last = window
+            found = self.search(query, first, last)
+            inside = [i for i in found if i in feed.papers and first <= feed.days[i] <= last]
+            self._matches[key] = inside[:SEARCH_LIMIT]
+        return self._matches[key]
+
+    def _view(self, paper_id: str, feed: _Feed) -> DigestPaper:
+        if paper_id not in self._views:
+            paper = feed.papers[paper_id]
+            self._views[paper_id] = DigestPaper(
+                id=paper.id,
+                title=" ".join((paper.title or paper.id).split()),
+                url=f"{self.base_url}/papers/{paper.id}",
+                authors=author_line(paper.authors),
+                excerpt=excerpt(paper.abstract),
+                upvotes=self._upvotes.get(paper.id, 0),
+            )
+        return self._views[paper_id]

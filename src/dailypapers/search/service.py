@@ -1,0 +1,224 @@
+"""Search as the site, the CLI and the mail digests use it: parse, retrieve by keyword and by
+meaning, fuse, filter, page. The indexes depend on the store: tantivy + a usearch file beside
+a SQLite database, full text + pgvector inside PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from sqlalchemy.engine import make_url
+
+from dailypapers.config import Settings
+from dailypapers.search.encoder import Encoder, MiniLM, paper_text
+from dailypapers.search.fusion import Candidate, Hit, fuse
+from dailypapers.search.indexer import (
+    catch_up_keywords,
+    embed_papers,
+    embedding_work,
+    rebuild_keywords,
+    sync_vector_file,
+)
+from dailypapers.search.keyword import KeywordIndex, analyzer, index_terms
+from dailypapers.search.query import Query, parse_query
+from dailypapers.search.vectors import VectorIndex
+from dailypapers.storage import Store
+from dailypapers.storage.search import (
+    fulltext_search,
+    matching_filters,
+    nearest_papers,
+    newest_matching,
+    paper_vectors,
+    queue_length,
+    searchable_papers,
+    visible_papers_of_keys,
+)
+
+Mode = Literal["hybrid", "keyword", "semantic"]
+MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
+CANDIDATES = 100  # from each retriever; enough for the first pages and for fusion
+FILTERED_CANDIDATES = 1000  # when filters will drop most of them afterwards
+TITLE_BOOST = 0.2
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: Query
+    mode: Mode
+    hits: list[Hit]  # the page asked for
+    total: int  # matches found (at most the candidates kept)
+
+
+def index_folder(store: Store, settings: Settings) -> Path:
+    """Where a SQLite store's indexes live: beside the database file."""
+    database = make_url(store.url).database
+    if not database or database == ":memory:":
+        return settings.data_dir / "search"
+    path = Path(database)
+    return path.parent / f"{path.stem}-search"
+
+
+class SearchService:
+    """One per process: it holds the encoder and the open indexes."""
+
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._encoder = encoder
+        self._encoder_lock = threading.Lock()
+        self.stemmer = analyzer(stem=True)
+        self.keyword: KeywordIndex | None = None
+        self.vectors: VectorIndex | None = None
+        if store.dialect == "sqlite":
+            folder = index_folder(store, settings)
+            self.keyword = KeywordIndex(folder / "keyword", TITLE_BOOST)
+            self.vectors = VectorIndex(folder / "vectors.usearch", MiniLM.dimensions)
+
+    def keyword_terms(self, words: tuple[str, ...]) -> list[str]:
+        """Index terms of query words (stemmed), to mark them in excerpts."""
+        return index_terms(self.stemmer, words)
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._encoder_lock:  # loaded once, on the first query that needs it
+            if self._encoder is None:
+                self._encoder = MiniLM(self.settings.cache_dir, self.settings.device)
+            return self._encoder
+
+    def catch_up(self) -> None:
+        """Make papers written since the last search searchable by keyword (SQLite). Another
+        process already doing it is left to finish."""
+        if self.keyword is None:
+            return
+        with self.store.read() as connection:
+            pending = queue_length(connection)
+        if pending:
+            with suppress(BlockingIOError):  # another process is at it
+                catch_up_keywords(self.store, self.keyword)
+        self.keyword.reload()
+
+    def search(
+        self,
+        text: str,
+        mode: Mode = "hybrid",
+        limit: int = 20,
+        offset: int = 0,
+        every_word: bool = False,
+    ) -> SearchResults:
+        """Best matches first. By keyword, any of the words matches (BM25 ranks papers with
+        more of them higher) unless `every_word`, as feeds and alerts ask. Raises QueryError
+        for a query that cannot be understood."""
+        query = parse_query(text)
+        if not query.words:  # filters alone: the newest papers passing them
+            with self.store.read() as connection:
+                ids, total = newest_matching(connection, query, limit, offset)
+            return SearchResults(query, mode, [Hit(paper_id, 0.0) for paper_id in ids], total)
+        keep = max(offset + limit, FILTERED_CANDIDATES if query.filtered else CANDIDATES)
+        lexical = self._keyword(query, keep, every_word) if mode != "semantic" else []
+        vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
+        dense = self._dense(vector, keep) if vector is not None else []
+        candidates = self._candidates(lexical, dense, vector)
+        with self.store.read() as connection:
+            passing = matching_filters(connection, [c.paper_id for c in candidates], query)
+        ranked = fuse([c for c in candidates if c.paper_id in passing], mode)
+        page = ranked[offset : offset + limit]
+        return SearchResults(query, mode, page, len(ranked))
+
+    def _keyword(self, query: Query, limit: int, every_word: bool) -> list[tuple[str, float]]:
+        if self.keyword is not None:
+            self.catch_up()
+            return self.keyword.search(query, limit, every_word)
+        with self.store.read() as connection:
+            return fulltext_search(connection, query.words, query.phrases, query, limit, every_word)
+
+    def _dense(
+        self, vector: np.ndarray, limit: int, exclude: str | None = None
+    ) -> list[tuple[str, float]]:
+        with self.store.read() as connection:
+            if self.vectors is None:
+                return nearest_papers(connection, vector, limit, exclude)
+            found = self.vectors.search(vector, limit + 1)
+            papers = visible_papers_of_keys(connection, [key for key, _ in found])
+        return [
+            (papers[key], similarity)
+            for key, similarity in found
+            if key in papers and papers[key] != exclude
+        ][:limit]
+
+    def _candidates(
+        self,
+        lexical: list[tuple[str, float]],
+        dense: list[tuple[str, float]],
+        vector: np.ndarray | None,
+    ) -> list[Candidate]:
+        """Keyword and dense candidates with both scores where both can be had: the similarity
+        of a keyword-only candidate is computed from its stored embedding."""
+        similarity = dict(dense)
+        missing = [paper_id for paper_id, _ in lexical if paper_id not in similarity]
+        if vector is not None and missing:
+            with self.store.read() as connection:
+                for paper_id, stored in paper_vectors(connection, missing).items():
+                    similarity[paper_id] = float(stored @ vector)
+        scores = dict(lexical)
+        ids = list(dict.fromkeys([paper_id for paper_id, _ in lexical] + [p for p, _ in dense]))
+        return [Candidate(p, scores.get(p), similarity.get(p)) for p in ids]
+
+    def similar(self, paper_id: str, limit: int = 10, encode: bool = True) -> list[Hit]:
+        """The papers nearest in meaning to one paper (itself left out). A paper not embedded
+        yet is encoded on the spot, unless `encode` is False (then it has none yet)."""
+        with self.store.read() as connection:
+            vector = paper_vectors(connection, [paper_id]).get(paper_id)
+            if vector is None:
+                if not encode:
+                    return []
+                found = searchable_papers(connection, [paper_id])
+                if not found:
+                    return []
+                vector = self.encoder.encode([paper_text(found[0].title, found[0].abstract)])[0]
+        return [Hit(p, s) for p, s in self._dense(vector, limit, exclude=paper_id)]
+
+    def update_indexes(
+        self,
+        rebuild: bool = False,
+        progress: IndexProgress | None = None,
+        embed_limit: int | None = None,
+    ) -> IndexReport:
+        """Bring every index up to the database: the keyword queue, the vector file, and the
+        embeddings of papers that are new, changed, or embedded by another model. Embeddings
+        are recomputed only then, even with `rebuild` (which rebuilds the index files);
+        `embed_limit` embeds at most that many (the shortest first)."""
+        progress = progress or IndexProgress()
+        report = IndexReport()
+        if self.keyword is not None:
+            with self.store.read() as connection:
+                progress.start("keyword index", queue_length(connection))
+            update = rebuild_keywords if rebuild else catch_up_keywords
+            report.keyword = update(self.store, self.keyword, progress.advance)
+        if self.vectors is not None:
+            sync_vector_file(self.store, self.vectors, rebuild=rebuild)
+        work = embedding_work(self.store, self.encoder.model, embed_limit)
+        progress.start("embeddings", len(work.paper_ids))
+        report.embedded = embed_papers(
+            self.store, self.encoder, work, self.vectors, progress.advance
+        )
+        return report
+
+
+@dataclass
+class IndexReport:
+    keyword: int = 0  # papers (re)indexed by keyword
+    embedded: int = 0  # papers embedded
+
+
+class IndexProgress:
+    """Told when a stage starts (with its size) and as papers are done; silent by default."""
+
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass

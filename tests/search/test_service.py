@@ -1,0 +1,119 @@
+"""Search end to end over a real store: keyword, meaning, hybrid, filters, staying in step."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from dailypapers.models import Paper
+from dailypapers.search.query import QueryError
+from dailypapers.search.service import SearchService
+from dailypapers.storage import Store
+from dailypapers.storage.papers import set_paper_hidden
+from dailypapers.storage.upserts import upsert_papers
+from tests.factories import make_paper
+from tests.search.conftest import CountingEncoder
+
+
+def ids(service: SearchService, query: str, mode: str = "hybrid") -> list[str]:
+    return [hit.paper_id for hit in service.search(query, mode).hits]  # type: ignore[arg-type]
+
+
+def test_each_mode_finds_the_paper_on_its_own_terms(
+    service: SearchService, indexed: Callable[[str], str]
+) -> None:
+    assert ids(service, "diffusion models", "keyword")[0] == indexed("diffusion")
+    # no word in common with the protein paper: found by meaning only
+    assert ids(service, "polypeptide chain conformation", "keyword") == []
+    assert ids(service, "polypeptide chain conformation", "semantic")[0] == indexed("protein")
+    assert ids(service, "polypeptide chain conformation", "hybrid")[0] == indexed("protein")
+    assert ids(service, "walking robot", "hybrid")[0] == indexed("robots")
+
+
+def test_stemming_phrases_and_filters(
+    service: SearchService, indexed: Callable[[str], str], store: Store
+) -> None:
+    assert ids(service, "translating sentence", "keyword") == [indexed("translation")]
+    assert ids(service, '"attention mechanism"', "keyword") == [indexed("translation")]
+    assert ids(service, '"mechanism attention"', "keyword") == []
+    later = make_paper(
+        title="Diffusion of heat in metals",
+        abstract="Thermal diffusion measured in copper.",
+        authors=["Grace Hopper"],
+        categories=["physics.app-ph"],
+        listed=[date(2025, 6, 1)],
+    )
+    with store.transaction() as connection:
+        upsert_papers(connection, [later])
+    service.update_indexes()
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert ids(service, "diffusion author:hopper", mode) == [later.id]
+        assert ids(service, "diffusion cat:physics.app-ph", mode) == [later.id]
+        assert ids(service, "diffusion after:2025-01-01", mode) == [later.id]
+        assert later.id not in ids(service, "diffusion before:2024-12-31", mode)
+    found = service.search("cat:PHYSICS.APP-PH")  # filters alone: the newest passing them
+    assert [hit.paper_id for hit in found.hits] == [later.id] and found.total == 1
+
+
+def test_a_new_paper_is_found_by_keyword_at_once_and_by_meaning_once_indexed(
+    service: SearchService, indexed: Callable[[str], str], store: Store
+) -> None:
+    paper = make_paper(title="Gravitational lensing of quasars", abstract="Strong lensing.")
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    assert ids(service, "lensing quasars", "keyword") == [paper.id]
+    assert paper.id in ids(service, "lensing quasars", "hybrid")  # no embedding yet
+    assert paper.id not in ids(service, "bending of light by mass", "semantic")
+    assert service.update_indexes().embedded == 1
+    assert ids(service, "bending of light by mass", "semantic")[0] == paper.id
+
+
+def test_hidden_and_changed_papers(
+    service: SearchService, indexed: Callable[[str], str], store: Store, encoder: CountingEncoder
+) -> None:
+    with store.transaction() as connection:
+        set_paper_hidden(connection, indexed("galaxies"), True)
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert indexed("galaxies") not in ids(service, "dark matter halos", mode)
+    assert service.similar(indexed("diffusion")) and all(
+        hit.paper_id != indexed("galaxies") for hit in service.similar(indexed("diffusion"))
+    )
+    before = encoder.encoded
+    assert service.update_indexes().embedded == 0  # nothing changed: nothing encoded
+    assert encoder.encoded == before
+    changed = Paper(id=indexed("robots"), title="Reinforcement learning for legged robots")
+    with store.transaction() as connection:
+        upsert_papers(connection, [changed])
+    assert service.update_indexes().embedded == 1  # only the paper whose text changed
+
+
+def test_similar_papers_leave_the_paper_out(
+    service: SearchService, indexed: Callable[[str], str]
+) -> None:
+    similar = [hit.paper_id for hit in service.similar(indexed("diffusion"), limit=10)]
+    assert indexed("diffusion") not in similar and len(similar) == 4
+    assert all(-1.0 <= hit.score <= 1.0 for hit in service.similar(indexed("diffusion")))
+
+
+def test_indexes_rebuild_from_the_database_after_losing_their_files(
+    service: SearchService, indexed: Callable[[str], str], store: Store, encoder: CountingEncoder
+) -> None:
+    if service.keyword is None or service.vectors is None:
+        pytest.skip("PostgreSQL keeps its indexes inside the database")
+    shutil.rmtree(service.keyword.path)
+    service.vectors.path.unlink()
+    fresh = SearchService(service.settings, store, encoder)
+    before = encoder.encoded
+    report = fresh.update_indexes(rebuild=True)
+    assert report.keyword == 5 and report.embedded == 0 and encoder.encoded == before
+    assert ids(fresh, "protein folding", "keyword")[0] == indexed("protein")
+    assert ids(fresh, "protein folding", "semantic")[0] == indexed("protein")
+
+
+@pytest.mark.parametrize("query", ["after:yesterday", "before:2025-13-01", "x" * 1001])
+def test_queries_that_cannot_be_understood_say_why(service: SearchService, query: str) -> None:
+    with pytest.raises(QueryError):
+        service.search(query)

@@ -1,0 +1,268 @@
+"""Digests by mail through the site and a real SMTP server: subscribe, the confirmation mail,
+its link, the digest, its unsubscribe link and header, settings, and bad input."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.config import Settings
+from dailypapers.mail.delivery import send_digests
+from dailypapers.mail.tokens import CONFIRM, UNSUBSCRIBE, LinkSigner, link_signer
+from dailypapers.models import User
+from dailypapers.storage import Store
+from dailypapers.storage.secret import stored_signing_secret
+from dailypapers.storage.subscriptions import subscriber_by_email
+from dailypapers.web import create_app
+from tests.live_server import free_port
+from tests.mail.helpers import DAY, mail_settings_for, store_feed, text_and_html
+from tests.smtp_server import Mailbox, running_smtp_server
+from tests.web.conftest import csrf
+
+LINK = re.compile(r"http://testserver(/\S+)")
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with running_smtp_server() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def mail_settings(mailbox: Mailbox) -> Settings:
+    return mail_settings_for(mailbox)
+
+
+@pytest.fixture
+def feed(store: Store) -> dict[str, str]:
+    return store_feed(store)
+
+
+@pytest.fixture
+def client(store: Store, mail_settings: Settings) -> TestClient:
+    return TestClient(create_app(mail_settings, store))
+
+
+def post(client: TestClient, path: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(path, data={"csrf_token": csrf(client), **fields}, follow_redirects=False)
+
+
+def link_in(message: EmailMessage, start: str) -> str:
+    """The site path of the first link in the mail's text that starts with `start`."""
+    text, _ = text_and_html(message)
+    return next(path for path in LINK.findall(text) if path.startswith(start))
+
+
+def confirmation_path(mailbox: Mailbox, email: str) -> str:
+    (message,) = mailbox.to(email)
+    assert message["Subject"].startswith("Confirm your")
+    return link_in(message, "/subscribe/confirm/")
+
+
+def test_subscribe_confirm_receive_a_digest_and_unsubscribe(
+    client: TestClient,
+    store: Store,
+    mail_settings: Settings,
+    mailbox: Mailbox,
+    feed: dict[str, str],
+) -> None:
+    assert 'action="/subscribe"' in client.get("/subscribe").text
+    answer = post(
+        client, "/subscribe", email="Ada@Example.org", categories="cs.CL", frequency="daily"
+    )
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    confirm = confirmation_path(mailbox, "ada@example.org")
+    assert send_digests(store, mail_settings, "daily", DAY).subscribers == 0  # not confirmed
+
+    page = client.get(confirm)  # a link checker opening it subscribes nobody
+    assert page.status_code == 200 and "Confirm your digest" in page.text
+    assert send_digests(store, mail_settings, "daily", DAY).subscribers == 0
+    confirmed = post(client, confirm)
+    assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
+    manage = re.search(r'href="(/subscription\?token=[^"]+)"', confirmed.text)[1]  # type: ignore[index]
+    token = manage.split("=", 1)[1]
+    assert post(client, "/subscription/searches", token=token, query="diffusion").status_code == 303
+
+    assert send_digests(store, mail_settings, "daily", DAY).sent == 1
+    confirmation, digest = mailbox.to("ada@example.org")
+    assert digest.get_content_type() == "multipart/alternative"
+    text, html = text_and_html(digest)
+    assert feed["attention"] in text and f'/papers/{feed["attention"]}"' in html  # cs.CL
+    assert 'New papers matching "diffusion"' in text and feed["diffusion"] in text
+    assert feed["robots"] not in text and feed["graphs"] not in text
+    assert send_digests(store, mail_settings, "daily", DAY).sent == 0  # same period: nothing
+
+    unsubscribe = link_in(digest, "/unsubscribe/")
+    assert digest["List-Unsubscribe"] == f"<http://testserver{unsubscribe}>"
+    page = client.get(unsubscribe)
+    assert page.status_code == 200 and "Stop the digests to ada@example.org?" in page.text
+    # What a mail client does on its own (RFC 8058): no cookie, no CSRF token, no sign-in.
+    one_click = TestClient(client.app).post(
+        unsubscribe,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200 and "You are unsubscribed" in one_click.text
+    with store.read() as connection:
+        assert not subscriber_by_email(connection, "ada@example.org").active  # type: ignore[union-attr]
+    assert send_digests(store, mail_settings, "daily", DAY.replace(day=2)).subscribers == 0
+    assert len(mailbox.to("ada@example.org")) == 2
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("not-an-address", "An email address must have an @-sign."),
+        ("ada@example", "It should have a period."),
+        ("ada@example.org\r\nBcc: eve@example.org", "is not an address"),
+    ],
+)
+def test_an_invalid_address_gets_the_form_again_with_the_reason(
+    client: TestClient, mailbox: Mailbox, email: str, reason: str
+) -> None:
+    answer = post(client, "/subscribe", email=email)
+    assert answer.status_code == 400
+    assert reason in answer.text and 'action="/subscribe"' in answer.text
+    assert mailbox.count() == 0
+
+
+def test_unknown_choices_are_refused_with_the_field(
+    client: TestClient, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    answer = post(client, "/subscribe.json", email="ada@example.org", categories="cs.XX")
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "no papers in category 'cs.XX'", "field": "categories"}
+    answer = post(client, "/subscribe", email="ada@example.org", time_zone="Mars/Olympus")
+    assert answer.status_code == 400 and "unknown time zone" in answer.text
+    assert mailbox.count() == 0
+
+
+def test_asking_twice_mails_one_confirmation_and_confirmation_is_needed_again(
+    client: TestClient,
+    store: Store,
+    mail_settings: Settings,
+    mailbox: Mailbox,
+    feed: dict[str, str],
+) -> None:
+    for _ in range(2):
+        assert post(client, "/subscribe", email="ada@example.org").status_code == 200
+    assert mailbox.count() == 1
+
+
+def test_tampered_links_give_a_clear_400(
+    client: TestClient, store: Store, mail_settings: Settings, feed: dict[str, str]
+) -> None:
+    post(client, "/subscribe", email="ada@example.org")
+    signer = link_signer(mail_settings, store)
+    good = signer.make(UNSUBSCRIBE, {"s": 1, "e": "ada@example.org"})
+    gone = signer.make(UNSUBSCRIBE, {"s": 2, "e": "bob@example.org"})
+    for path, reason in [
+        (f"/unsubscribe/{good[:-2]}", "unsubscribe link is not valid"),
+        (f"/unsubscribe/x{good}", "unsubscribe link is not valid"),
+        ("/subscribe/confirm/nonsense", "confirm link is not valid"),
+        (f"/subscribe/confirm/{good}", "confirm link is not valid"),
+        (f"/unsubscribe/{gone}", "subscription that no longer exists"),
+    ]:
+        for answer in (client.get(path), post(client, path)):
+            assert answer.status_code == 400, path
+            assert reason in answer.text and "Something is wrong" in answer.text
+    answer = client.get(f"/unsubscribe/{good[:-2]}.json")
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("this unsubscribe link is not valid")
+
+
+def test_an_expired_confirmation_link_is_refused(
+    client: TestClient, store: Store, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    post(client, "/subscribe", email="ada@example.org")
+    token = confirmation_path(mailbox, "ada@example.org").rsplit("/", 1)[1]
+    with store.read() as connection:  # the key the site made and keeps in the database
+        secret = stored_signing_secret(connection)
+    assert secret is not None
+    payload = LinkSigner(secret).read(CONFIRM, token)
+    eight_days_ago = time.time() - 8 * 86400
+    old = LinkSigner(secret, clock=lambda: eight_days_ago).make(CONFIRM, payload)
+    path = f"/subscribe/confirm/{old}"
+    for answer in (client.get(path), post(client, path)):
+        assert answer.status_code == 400 and "confirm link has expired" in answer.text
+
+
+def test_confirming_needs_the_forms_csrf_token_but_unsubscribing_does_not(
+    client: TestClient, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    post(client, "/subscribe", email="ada@example.org")
+    confirm = confirmation_path(mailbox, "ada@example.org")
+    assert TestClient(client.app).post(confirm).status_code == 403
+
+
+def test_a_signed_in_user_manages_their_subscription(
+    client: TestClient,
+    store: Store,
+    mailbox: Mailbox,
+    feed: dict[str, str],
+    sign_in: Callable[..., User],
+) -> None:
+    assert client.get("/subscription").status_code == 401
+    sign_in(client, "ada")
+    page = client.get("/subscription")
+    assert "You have no digest yet" in page.text and 'action="/subscribe"' in page.text
+    assert client.get("/subscription.json").json()["subscription"] is None
+    post(client, "/subscribe", email="ada@example.org", categories="cs.LG", frequency="weekly")
+    confirm = confirmation_path(mailbox, "ada@example.org")
+    assert "The site account <strong>ada</strong> will manage it" in client.get(confirm).text
+    post(client, confirm)
+
+    shown = client.get("/subscription.json").json()["subscription"]
+    assert shown == {
+        "email": "ada@example.org",
+        "state": "active",
+        "frequency": "weekly",
+        "time_zone": "UTC",
+        "categories": ["cs.LG"],
+        "searches": [],
+    }
+    changed = post(
+        client,
+        "/subscription",
+        frequency="daily",
+        categories="cs.CL cs.RO",
+        time_zone="Europe/Paris",
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/subscription"
+    post(client, "/subscription/searches", query='"sparse attention" author:Lovelace')
+    post(client, "/subscription/searches", query="robots\r\ngrasping")
+    shown = client.get("/subscription.json").json()["subscription"]
+    assert (shown["frequency"], shown["categories"], shown["time_zone"]) == (
+        "daily",
+        ["cs.CL", "cs.RO"],
+        "Europe/Paris",
+    )
+    assert [s["query"] for s in shown["searches"]] == [
+        '"sparse attention" author:Lovelace',
+        "robots grasping",
+    ]
+    page = client.get("/subscription").text
+    assert "&#34;sparse attention&#34; author:Lovelace" in page and "Unsubscribe" in page
+    first = shown["searches"][0]["id"]
+    assert post(client, f"/subscription/searches/{first}/delete").status_code == 303
+    assert post(client, "/subscription/searches/9999/delete").status_code == 404
+    shown = client.get("/subscription.json").json()["subscription"]
+    assert [s["query"] for s in shown["searches"]] == ["robots grasping"]
+    refused = post(client, "/subscription", categories="nonsense!")
+    assert refused.status_code == 400 and "no papers in category" in refused.text
+
+
+def test_an_unreachable_smtp_server_is_a_503_and_a_later_try_works(
+    store: Store, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    down = TestClient(create_app(mail_settings_for(mailbox, smtp_port=free_port()), store))
+    answer = post(down, "/subscribe", email="ada@example.org")
+    assert answer.status_code == 503 and "try again later" in answer.text
+    up = TestClient(create_app(mail_settings_for(mailbox), store))
+    assert post(up, "/subscribe", email="ada@example.org").status_code == 200
+    assert len(mailbox.to("ada@example.org")) == 1
