@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 
 import pytest
 
 from dailypapers.models import Paper
+from dailypapers.search.keyword import KeywordIndex
 from dailypapers.search.query import QueryError
-from dailypapers.search.service import SearchService
+from dailypapers.search.service import TITLE_BOOST, SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.papers import set_paper_hidden
 from dailypapers.storage.upserts import upsert_papers
@@ -69,6 +72,31 @@ def test_a_new_paper_is_found_by_keyword_at_once_and_by_meaning_once_indexed(
     assert paper.id not in ids(service, "bending of light by mass", "semantic")
     assert service.update_indexes().embedded == 1
     assert ids(service, "bending of light by mass", "semantic")[0] == paper.id
+
+
+def test_a_search_waits_for_the_process_writing_the_keyword_index(
+    service: SearchService, indexed: Callable[[str], str], store: Store
+) -> None:
+    """serve's job or `dailypapers index` holding the writer as a search comes in: the search
+    waits for it rather than miss the paper ingested a moment ago."""
+    if service.keyword is None:
+        pytest.skip("PostgreSQL searches its own tables")
+    paper = make_paper(title="Gravitational lensing of quasars", abstract="Strong lensing.")
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    other_process = KeywordIndex(service.keyword.path, TITLE_BOOST)
+    holding = threading.Event()
+
+    def hold_the_writer() -> None:
+        with other_process.writer():
+            holding.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=hold_the_writer)
+    thread.start()
+    holding.wait()
+    assert ids(service, "lensing quasars", "keyword") == [paper.id]
+    thread.join()
 
 
 def test_hidden_and_changed_papers(

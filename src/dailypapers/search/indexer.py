@@ -38,11 +38,13 @@ def _nothing(_done: int) -> None:
     pass
 
 
-def catch_up_keywords(store: Store, keyword: KeywordIndex, advance: Advance = _nothing) -> int:
+def catch_up_keywords(
+    store: Store, keyword: KeywordIndex, advance: Advance = _nothing, wait: float = 0.0
+) -> int:
     """Index what the queue holds; returns how many papers were (re)indexed or removed.
-    Raises BlockingIOError when another process is writing the index."""
+    Raises BlockingIOError when another process is still writing the index after `wait`."""
     done = 0
-    with keyword.writer() as writer:
+    with keyword.writer(wait) as writer:
         while True:
             with store.read() as connection:
                 ids, last = queued_papers(connection, 2000)

@@ -6,7 +6,6 @@ takes 11 ms (p99 ~100 ms); its index is derived data, rebuilt from the database 
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -15,6 +14,7 @@ from pathlib import Path
 import tantivy
 
 from dailypapers.search.query import Query
+from dailypapers.storage.locks import file_lock
 from dailypapers.storage.search import SearchablePaper
 
 # BM25 over title + abstract together, plus the title alone at a small boost: on SciFact's
@@ -135,10 +135,10 @@ class KeywordIndex:
         self.index.reload()
 
     @contextmanager
-    def writer(self) -> Iterator[KeywordWriter]:
-        """The one writer (BlockingIOError at once when another process holds it); what it
-        wrote is committed on leaving, or earlier with `commit`."""
-        with exclusive(self.path / "writer.lock"):
+    def writer(self, wait: float = 0.0) -> Iterator[KeywordWriter]:
+        """The one writer (BlockingIOError when another process still holds it after `wait`
+        seconds); what it wrote is committed on leaving, or earlier with `commit`."""
+        with exclusive(self.path / "writer.lock", wait):
             writer = self.index.writer(heap_size=64_000_000, num_threads=1)
             yield KeywordWriter(writer)
             writer.commit()
@@ -147,10 +147,12 @@ class KeywordIndex:
 
 
 @contextmanager
-def exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold a lock file for as long as one process writes an index; others fail at once."""
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def exclusive(lock_path: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold a lock file for as long as one process writes an index; another process gets
+    BlockingIOError when it cannot have it within `wait` seconds."""
+    with file_lock(lock_path, wait) as held:
+        if not held:
+            raise BlockingIOError(f"another process is writing {lock_path.parent}")
         yield
 
 

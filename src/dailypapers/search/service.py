@@ -43,6 +43,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100  # from each retriever; enough for the first pages and for fusion
 FILTERED_CANDIDATES = 1000  # when filters will drop most of them afterwards
 TITLE_BOOST = 0.2
+CATCH_UP_WAIT_S = 5.0  # a catch-up of a day's listing takes well under a second
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,16 @@ class SearchService:
             return self._encoder
 
     def catch_up(self) -> None:
-        """Make papers written since the last search searchable by keyword (SQLite). Another
-        process already doing it is left to finish."""
+        """Make papers written since the last search searchable by keyword (SQLite). When
+        another process is at it (serve's job, `dailypapers index`), wait a while for it to
+        finish, then search what it has committed so far."""
         if self.keyword is None:
             return
         with self.store.read() as connection:
             pending = queue_length(connection)
         if pending:
-            with suppress(BlockingIOError):  # another process is at it
-                catch_up_keywords(self.store, self.keyword)
+            with suppress(BlockingIOError):
+                catch_up_keywords(self.store, self.keyword, wait=CATCH_UP_WAIT_S)
         self.keyword.reload()
 
     def search(

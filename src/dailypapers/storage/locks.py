@@ -7,6 +7,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import text
@@ -23,16 +24,11 @@ def exclusive(store: Store, name: str, wait: float = 0.0) -> Iterator[bool]:
     beside the database (the kernel drops it with the process), on PostgreSQL a session
     advisory lock (the server drops it with the connection).
     """
-    deadline = time.monotonic() + wait
     if store.dialect == "sqlite":
-        with open(f"{store.engine.url.database}.{name}.lock", "a") as handle:
-            held = _retry(lambda: _flock(handle), deadline)
-            try:
-                yield held
-            finally:
-                if held:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(f"{store.engine.url.database}.{name}.lock", wait) as held:
+            yield held
         return
+    deadline = time.monotonic() + wait
     key = zlib.crc32(name.encode())
     with store.engine.connect() as connection:
 
@@ -48,6 +44,20 @@ def exclusive(store: Store, name: str, wait: float = 0.0) -> Iterator[bool]:
             if held:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 connection.commit()
+
+
+@contextmanager
+def file_lock(path: str | Path, wait: float = 0.0) -> Iterator[bool]:
+    """Try to flock `path` for the block, for up to `wait` seconds; yields whether this
+    process holds it (the kernel drops it when the process dies)."""
+    deadline = time.monotonic() + wait
+    with open(path, "a") as handle:
+        held = _retry(lambda: _flock(handle), deadline)
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _flock(handle: IO[str]) -> bool:
