@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from dailypapers.demo import load_demo_if_empty
 from dailypapers.models import Paper
 from dailypapers.search.keyword import KeywordIndex
 from dailypapers.search.query import QueryError
@@ -97,6 +98,28 @@ def test_a_search_waits_for_the_process_writing_the_keyword_index(
     holding.wait()
     assert ids(service, "lensing quasars", "keyword") == [paper.id]
     thread.join()
+
+
+def test_dense_search_within_a_small_category_finds_all_of_it(
+    service: SearchService, store: Store
+) -> None:
+    """Three of the demo's 2,086 papers are in q-fin.CP, far in meaning from the query: they
+    are not among its nearest neighbours overall, yet they are what the filter asks for."""
+    load_demo_if_empty(store)
+    service.update_indexes()
+    in_category = ids(service, "cat:q-fin.CP")  # filters alone: every paper passing them
+    assert len(in_category) == 3
+    for mode in ("semantic", "hybrid"):
+        found = ids(service, "semantic segmentation of street scenes cat:q-fin.CP", mode)
+        assert sorted(found) == sorted(in_category)
+
+
+def test_a_long_page_by_meaning_is_full(service: SearchService, store: Store) -> None:
+    """pgvector's index scan stops after `hnsw.ef_search` (40) rows unless told to go on."""
+    load_demo_if_empty(store)
+    service.update_indexes()
+    found = service.search("graph neural networks", "semantic", limit=100)
+    assert len(found.hits) == 100 == len({hit.paper_id for hit in found.hits})
 
 
 def test_hidden_and_changed_papers(

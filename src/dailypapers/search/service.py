@@ -28,6 +28,7 @@ from dailypapers.search.query import Query, parse_query
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import Store
 from dailypapers.storage.search import (
+    few_matching,
     fulltext_search,
     matching_filters,
     nearest_papers,
@@ -42,6 +43,8 @@ Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100  # from each retriever; enough for the first pages and for fusion
 FILTERED_CANDIDATES = 1000  # when filters will drop most of them afterwards
+EXACT_BELOW = 10_000  # papers passing the filters below which dense search compares them all
+UNFILTERED = Query()
 TITLE_BOOST = 0.2
 CATCH_UP_WAIT_S = 5.0  # a catch-up of a day's listing takes well under a second
 
@@ -122,7 +125,7 @@ class SearchService:
         keep = max(offset + limit, FILTERED_CANDIDATES if query.filtered else CANDIDATES)
         lexical = self._keyword(query, keep, every_word) if mode != "semantic" else []
         vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
-        dense = self._dense(vector, keep) if vector is not None else []
+        dense = self._dense(vector, keep, query) if vector is not None else []
         candidates = self._candidates(lexical, dense, vector)
         with self.store.read() as connection:
             passing = matching_filters(connection, [c.paper_id for c in candidates], query)
@@ -138,11 +141,20 @@ class SearchService:
             return fulltext_search(connection, query.words, query.phrases, query, limit, every_word)
 
     def _dense(
-        self, vector: np.ndarray, limit: int, exclude: str | None = None
+        self,
+        vector: np.ndarray,
+        limit: int,
+        filters: Query = UNFILTERED,
+        exclude: str | None = None,
     ) -> list[tuple[str, float]]:
+        """The papers nearest to `vector` that pass the filters. When few papers pass, they
+        are compared one by one: the HNSW neighbours of a query may include none of them."""
         with self.store.read() as connection:
             if self.vectors is None:
-                return nearest_papers(connection, vector, limit, exclude)
+                return nearest_papers(connection, vector, limit, filters, exclude)
+            few = few_matching(connection, filters, EXACT_BELOW) if filters.filtered else None
+            if few is not None:
+                return _nearest_of(paper_vectors(connection, few), vector, limit)
             found = self.vectors.search(vector, limit + 1)
             papers = visible_papers_of_keys(connection, [key for key, _ in found])
         return [
@@ -208,6 +220,18 @@ class SearchService:
             self.store, self.encoder, work, self.vectors, progress.advance
         )
         return report
+
+
+def _nearest_of(
+    vectors: dict[str, np.ndarray], vector: np.ndarray, limit: int
+) -> list[tuple[str, float]]:
+    """Exact search over a few stored vectors, nearest first."""
+    if not vectors:
+        return []
+    ids = list(vectors)
+    similarities = np.stack(list(vectors.values())) @ vector
+    order = np.argsort(-similarities)[:limit]
+    return [(ids[i], float(similarities[i])) for i in order]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -254,6 +255,13 @@ def newest_matching(
     return list(connection.execute(page.offset(offset)).scalars()), int(total)
 
 
+def few_matching(connection: Connection, filters: Filters, at_most: int) -> list[str] | None:
+    """The visible papers passing the filters, or None when more than `at_most` pass."""
+    query = _filtered(select(papers.c.id), filters).limit(at_most + 1)
+    found = list(connection.execute(query).scalars())
+    return found if len(found) <= at_most else None
+
+
 # PostgreSQL: full text and pgvector.
 
 ENGLISH = literal_column("'english'")
@@ -295,15 +303,22 @@ def fulltext_search(
 
 
 def nearest_papers(
-    connection: Connection, vector: np.ndarray, limit: int, exclude: str | None = None
+    connection: Connection,
+    vector: np.ndarray,
+    limit: int,
+    filters: Filters,
+    exclude: str | None = None,
 ) -> list[tuple[str, float]]:
-    """pgvector's HNSW index: the visible papers closest to `vector`, with cosine similarity."""
+    """pgvector's HNSW index: the visible papers passing the filters closest to `vector`, with
+    cosine similarity. The index scan goes on until `limit` papers pass (pgvector's iterative
+    scan); without it, it stops after `hnsw.ef_search` (40) rows, filtered or not."""
+    connection.execute(text("SET LOCAL hnsw.iterative_scan = strict_order"))
     distance = type_coerce(embeddings.c.vector, Vector(len(vector))).cosine_distance(vector)
-    query = (
+    query = _filtered(
         select(embeddings.c.paper_id, (1 - distance).label("similarity"))
         .join(papers, papers.c.id == embeddings.c.paper_id)
-        .where(papers.c.hidden.is_(False), or_(exclude is None, embeddings.c.paper_id != exclude))
-        .order_by(distance)
-        .limit(limit)
+        .where(or_(exclude is None, embeddings.c.paper_id != exclude)),
+        filters,
     )
+    query = query.order_by(distance).limit(limit)
     return [(paper_id, float(similarity)) for paper_id, similarity in connection.execute(query)]
