@@ -126,10 +126,28 @@ class KeywordIndex:
         if text is None:
             return []
         filters = [tantivy.Query.const_score_query(f, 0.0) for f in self._filters(query)]
-        clauses = [(tantivy.Occur.Must, q) for q in [text, *filters]]
         searcher = self.index.searcher()
-        found = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False).hits
+        found = searcher.search(self._all_of([text, *filters]), limit, count=False).hits
         return [(searcher.doc(address)["id"][0], float(score)) for score, address in found]
+
+    def newest(self, filters: Query, limit: int, offset: int = 0) -> tuple[list[str], int]:
+        """A page of the papers passing the filters, newest first, and how many pass."""
+        searcher = self.index.searcher()
+        found = searcher.search(
+            self._all_of(self._filters(filters)), limit, order_by_field="day", offset=offset
+        )
+        return [searcher.doc(address)["id"][0] for _, address in found.hits], found.count or 0
+
+    def few_passing(self, filters: Query, at_most: int) -> list[str] | None:
+        """Every paper passing the filters, or None when more than `at_most` do."""
+        searcher = self.index.searcher()
+        found = searcher.search(self._all_of(self._filters(filters)), at_most + 1)
+        if found.count is None or found.count > at_most:
+            return None
+        return [searcher.doc(address)["id"][0] for _, address in found.hits]
+
+    def _all_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
 
     def reload(self) -> None:
         self.index.reload()

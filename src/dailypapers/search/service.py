@@ -28,7 +28,6 @@ from dailypapers.search.query import Query, parse_query
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import Store
 from dailypapers.storage.search import (
-    few_matching,
     fulltext_search,
     matching_filters,
     nearest_papers,
@@ -43,7 +42,7 @@ Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100  # from each retriever; enough for the first pages and for fusion
 FILTERED_CANDIDATES = 1000  # when filters will drop most of them afterwards
-EXACT_BELOW = 10_000  # papers passing the filters below which dense search compares them all
+EXACT_BELOW = 2_000  # papers passing the filters below which dense search compares them all
 UNFILTERED = Query()
 TITLE_BOOST = 0.2
 CATCH_UP_WAIT_S = 5.0  # a catch-up of a day's listing takes well under a second
@@ -119,8 +118,7 @@ class SearchService:
         for a query that cannot be understood."""
         query = parse_query(text)
         if not query.words:  # filters alone: the newest papers passing them
-            with self.store.read() as connection:
-                ids, total = newest_matching(connection, query, limit, offset)
+            ids, total = self._newest(query, limit, offset)
             return SearchResults(query, mode, [Hit(paper_id, 0.0) for paper_id in ids], total)
         keep = max(offset + limit, FILTERED_CANDIDATES if query.filtered else CANDIDATES)
         lexical = self._keyword(query, keep, every_word) if mode != "semantic" else []
@@ -140,6 +138,13 @@ class SearchService:
         with self.store.read() as connection:
             return fulltext_search(connection, query.words, query.phrases, query, limit, every_word)
 
+    def _newest(self, filters: Query, limit: int, offset: int) -> tuple[list[str], int]:
+        if self.keyword is not None:  # SQLite's JSON authors take a scan of every paper
+            self.catch_up()
+            return self.keyword.newest(filters, limit, offset)
+        with self.store.read() as connection:
+            return newest_matching(connection, filters, limit, offset)
+
     def _dense(
         self,
         vector: np.ndarray,
@@ -149,10 +154,13 @@ class SearchService:
     ) -> list[tuple[str, float]]:
         """The papers nearest to `vector` that pass the filters. When few papers pass, they
         are compared one by one: the HNSW neighbours of a query may include none of them."""
+        few = None
+        if self.keyword is not None and filters.filtered:
+            self.catch_up()
+            few = self.keyword.few_passing(filters, EXACT_BELOW)
         with self.store.read() as connection:
             if self.vectors is None:
                 return nearest_papers(connection, vector, limit, filters, exclude)
-            few = few_matching(connection, filters, EXACT_BELOW) if filters.filtered else None
             if few is not None:
                 return _nearest_of(paper_vectors(connection, few), vector, limit)
             found = self.vectors.search(vector, limit + 1)

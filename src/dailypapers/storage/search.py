@@ -224,11 +224,12 @@ def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
     for name in filters.authors:
         authors_text = func.lower(cast(papers.c.authors, Text))
         query = query.where(authors_text.like(containing(name.lower()), escape="\\"))
-    if filters.categories:
+    if filters.categories:  # EXISTS: SQLite would scan every paper's categories for IN
         in_category = select(paper_categories.c.paper_id).where(
-            func.lower(paper_categories.c.category).in_(list(filters.categories))
+            paper_categories.c.paper_id == papers.c.id,
+            func.lower(paper_categories.c.category).in_(list(filters.categories)),
         )
-        query = query.where(papers.c.id.in_(in_category))
+        query = query.where(in_category.exists())
     if filters.after:
         query = query.where(papers.c.announced >= filters.after)
     if filters.before:
@@ -253,13 +254,6 @@ def newest_matching(
     total = connection.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
     page = matching.order_by(papers.c.announced.desc(), papers.c.id.desc()).limit(limit)
     return list(connection.execute(page.offset(offset)).scalars()), int(total)
-
-
-def few_matching(connection: Connection, filters: Filters, at_most: int) -> list[str] | None:
-    """The visible papers passing the filters, or None when more than `at_most` pass."""
-    query = _filtered(select(papers.c.id), filters).limit(at_most + 1)
-    found = list(connection.execute(query).scalars())
-    return found if len(found) <= at_most else None
 
 
 # PostgreSQL: full text and pgvector.
