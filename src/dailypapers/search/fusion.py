@@ -23,21 +23,25 @@ class Candidate:
     similarity: float | None  # cosine to the query; None: no embedding yet
 
 
-def _normalised(scores: list[float | None]) -> np.ndarray:
-    """To 0..1 over the candidates; a missing score counts as the lowest one present."""
+def _normalised(scores: list[float | None], missing: float | None = None) -> np.ndarray:
+    """To 0..1 over the candidates; a missing score counts as `missing`, or as the lowest
+    one present."""
     present = [s for s in scores if s is not None]
     if not present:
         return np.zeros(len(scores))
-    low, high = min(present), max(present)
-    values = np.array([low if s is None else s for s in scores])
+    fill = min(present) if missing is None else missing
+    values = np.array([fill if s is None else s for s in scores])
+    low, high = values.min(), values.max()
     return (values - low) / (high - low) if high > low else np.zeros(len(scores))
 
 
 def fuse(candidates: list[Candidate], mode: str) -> list[Hit]:
-    """Best first."""
+    """Best first. A candidate outside the keyword matches counts as BM25 0 (on SciFact train
+    0.743 nDCG@10, against 0.736 counting it as the lowest keyword score); a paper with no
+    embedding yet counts as the lowest similarity."""
     if not candidates:
         return []
-    keyword = _normalised([c.keyword for c in candidates])
+    keyword = _normalised([c.keyword for c in candidates], missing=0.0)
     dense = _normalised([c.similarity for c in candidates])
     weight = {"keyword": 1.0, "semantic": 0.0}.get(mode, KEYWORD_WEIGHT)
     scores = weight * keyword + (1 - weight) * dense
