@@ -8,13 +8,16 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+import numpy as np
 import pytest
 
 from dailypapers.demo import load_demo_if_empty
 from dailypapers.models import Paper
+from dailypapers.search.indexer import sync_vector_file
 from dailypapers.search.keyword import KeywordIndex
 from dailypapers.search.query import QueryError
 from dailypapers.search.service import TITLE_BOOST, SearchService
+from dailypapers.search.vectors import put_vectors
 from dailypapers.storage import Store
 from dailypapers.storage.papers import set_paper_hidden
 from dailypapers.storage.upserts import upsert_papers
@@ -162,6 +165,21 @@ def test_indexes_rebuild_from_the_database_after_losing_their_files(
     assert report.keyword == 5 and report.embedded == 0 and encoder.encoded == before
     assert ids(fresh, "protein folding", "keyword")[0] == indexed("protein")
     assert ids(fresh, "protein folding", "semantic")[0] == indexed("protein")
+
+
+def test_the_vector_file_is_brought_back_to_the_embeddings_table(
+    service: SearchService, indexed: Callable[[str], str], store: Store
+) -> None:
+    """As after a crash between the two: a key the file lacks, a key the table no longer has."""
+    if service.vectors is None:
+        pytest.skip("PostgreSQL keeps its vectors inside the database")
+    index = service.vectors.writable()
+    held = np.asarray(index.keys)
+    index.remove(held[:1])
+    put_vectors(index, [999_999], np.ones((1, service.vectors.dimensions), np.float32))
+    service.vectors.save(index)
+    assert sync_vector_file(store, service.vectors) == 1
+    assert sorted(np.asarray(service.vectors.writable().keys)) == sorted(held)
 
 
 @pytest.mark.parametrize("query", ["after:yesterday", "before:2025-13-01", "x" * 1001])

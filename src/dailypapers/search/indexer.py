@@ -142,18 +142,21 @@ def sync_vector_file(store: Store, vectors: VectorIndex, rebuild: bool = False) 
     between the two), drop the ones gone. Returns how many were added."""
     with exclusive(vectors.path.with_suffix(".lock")):
         index = vectors.writable(fresh=rebuild)
-        stored: set[int] = set()
+        stored = []
         added = 0
         with store.read() as connection:
             for keys, batch in all_vectors(connection):
-                stored.update(keys)
-                missing = [i for i, key in enumerate(keys) if not index.contains(key)]
-                if missing:
-                    put_vectors(index, [keys[i] for i in missing], batch[missing])
-                    added += len(missing)
-        gone = [int(key) for key in index.keys if int(key) not in stored]
-        if gone:
+                key_array = np.asarray(keys, dtype=np.uint64)
+                stored.append(key_array)
+                missing = ~index.contains(key_array)
+                if missing.any():
+                    put_vectors(index, key_array[missing], batch[missing])
+                    added += int(missing.sum())
+        # np.asarray: iterating `index.keys` one by one takes quadratic time in usearch
+        held = np.asarray(index.keys, dtype=np.uint64)
+        gone = held[~np.isin(held, np.concatenate(stored))] if stored else held
+        if len(gone):
             index.remove(gone)
-        if added or gone or rebuild:
+        if added or len(gone) or rebuild:
             vectors.save(index)
     return added

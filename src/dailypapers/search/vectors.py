@@ -87,8 +87,8 @@ class VectorIndex:
 def put_vectors(index: Index, keys: Sequence[int], vectors: np.ndarray) -> None:
     """Add, replacing the vectors of keys already there."""
     keys_array = np.asarray(keys, dtype=np.uint64)
-    present = [int(k) for k in keys_array if index.contains(int(k))]
-    if present:
+    present = keys_array[index.contains(keys_array)]
+    if len(present):
         index.remove(present)
     if len(keys_array):
         index.add(keys_array, np.asarray(vectors, np.float32), threads=0)
