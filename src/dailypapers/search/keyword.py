@@ -146,6 +146,15 @@ class KeywordIndex:
             return None
         return [searcher.doc(address)["id"][0] for _, address in found.hits]
 
+    def passing(self, paper_ids: Sequence[str], filters: Query) -> set[str]:
+        """Which of these papers pass the filters."""
+        if not paper_ids:
+            return set()
+        among = tantivy.Query.term_set_query(self.schema, "id", list(paper_ids))
+        searcher = self.index.searcher()
+        found = searcher.search(self._all_of([among, *self._filters(filters)]), len(paper_ids))
+        return {searcher.doc(address)["id"][0] for _, address in found.hits}
+
     def _all_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
 

@@ -29,7 +29,6 @@ from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import Store
 from dailypapers.storage.search import (
     fulltext_search,
-    matching_filters,
     nearest_papers,
     newest_matching,
     paper_vectors,
@@ -41,7 +40,7 @@ from dailypapers.storage.search import (
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100  # from each retriever; enough for the first pages and for fusion
-FILTERED_CANDIDATES = 1000  # when filters will drop most of them afterwards
+FILTERED_CANDIDATES = 1000  # HNSW neighbours to filter when many papers pass the filters
 EXACT_BELOW = 2_000  # papers passing the filters below which dense search compares them all
 UNFILTERED = Query()
 TITLE_BOOST = 0.2
@@ -120,14 +119,11 @@ class SearchService:
         if not query.words:  # filters alone: the newest papers passing them
             ids, total = self._newest(query, limit, offset)
             return SearchResults(query, mode, [Hit(paper_id, 0.0) for paper_id in ids], total)
-        keep = max(offset + limit, FILTERED_CANDIDATES if query.filtered else CANDIDATES)
+        keep = max(offset + limit, CANDIDATES)  # each retriever applies the filters itself
         lexical = self._keyword(query, keep, every_word) if mode != "semantic" else []
         vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
         dense = self._dense(vector, keep, query) if vector is not None else []
-        candidates = self._candidates(lexical, dense, vector)
-        with self.store.read() as connection:
-            passing = matching_filters(connection, [c.paper_id for c in candidates], query)
-        ranked = fuse([c for c in candidates if c.paper_id in passing], mode)
+        ranked = fuse(self._candidates(lexical, dense, vector), mode)
         page = ranked[offset : offset + limit]
         return SearchResults(query, mode, page, len(ranked))
 
@@ -154,22 +150,28 @@ class SearchService:
     ) -> list[tuple[str, float]]:
         """The papers nearest to `vector` that pass the filters. When few papers pass, they
         are compared one by one: the HNSW neighbours of a query may include none of them."""
+        if self.keyword is None or self.vectors is None:
+            with self.store.read() as connection:
+                return nearest_papers(connection, vector, limit, filters, exclude)
         few = None
-        if self.keyword is not None and filters.filtered:
+        if filters.filtered:
             self.catch_up()
             few = self.keyword.few_passing(filters, EXACT_BELOW)
         with self.store.read() as connection:
-            if self.vectors is None:
-                return nearest_papers(connection, vector, limit, filters, exclude)
             if few is not None:
                 return _nearest_of(paper_vectors(connection, few), vector, limit)
-            found = self.vectors.search(vector, limit + 1)
+            wanted = max(FILTERED_CANDIDATES, limit) if filters.filtered else limit
+            found = self.vectors.search(vector, wanted + 1)  # + 1: `exclude` may be among them
             papers = visible_papers_of_keys(connection, [key for key, _ in found])
-        return [
-            (papers[key], similarity)
-            for key, similarity in found
-            if key in papers and papers[key] != exclude
-        ][:limit]
+            nearest = [
+                (papers[key], similarity)
+                for key, similarity in found
+                if key in papers and papers[key] != exclude
+            ]
+        if filters.filtered:
+            passing = self.keyword.passing([paper_id for paper_id, _ in nearest], filters)
+            nearest = [hit for hit in nearest if hit[0] in passing]
+        return nearest[:limit]
 
     def _candidates(
         self,

@@ -209,7 +209,7 @@ def visible_papers_of_keys(connection: Connection, keys: Sequence[int]) -> dict[
     return found
 
 
-# Filters, applied to candidates from either index.
+# Filters (PostgreSQL; SQLite stores filter in tantivy).
 
 
 class Filters(Protocol):
@@ -235,15 +235,6 @@ def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
     if filters.before:
         query = query.where(papers.c.announced <= filters.before)
     return query
-
-
-def matching_filters(connection: Connection, ids: Sequence[str], filters: Filters) -> set[str]:
-    """Which of `ids` are visible and pass every filter."""
-    passing: set[str] = set()
-    for chunk in _chunks(ids):
-        query = _filtered(select(papers.c.id).where(papers.c.id.in_(chunk)), filters)
-        passing.update(connection.execute(query).scalars())
-    return passing
 
 
 def newest_matching(
