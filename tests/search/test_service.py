@@ -65,6 +65,21 @@ def test_stemming_phrases_and_filters(
     assert [hit.paper_id for hit in found.hits] == [later.id] and found.total == 1
 
 
+def test_an_author_filter_matches_whole_words_of_names(
+    service: SearchService, store: Store
+) -> None:
+    oliver = make_paper(title="Sparse attention kernels", authors=["Oliver Smith"])
+    li = make_paper(title="Sparse attention at scale", authors=["Wei Li", "Jean-Pierre Roux"])
+    with store.transaction() as connection:
+        upsert_papers(connection, [oliver, li])
+    service.update_indexes()
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert ids(service, "sparse attention author:LI", mode) == [li.id]
+        assert ids(service, 'sparse attention author:"jean pierre"', mode) == [li.id]
+    assert ids(service, "author:li") == [li.id]
+    assert ids(service, "author:oliv") == []
+
+
 def test_a_new_paper_is_found_by_keyword_at_once_and_by_meaning_once_indexed(
     service: SearchService, indexed: Callable[[str], str], store: Store
 ) -> None:

@@ -3,6 +3,7 @@ on PostgreSQL the full-text and pgvector queries themselves."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +28,6 @@ from sqlalchemy import (
     update,
 )
 
-from dailypapers.storage.feed import containing
 from dailypapers.storage.papers import as_date
 from dailypapers.storage.schema import embeddings, paper_categories, papers, search_queue
 
@@ -209,21 +209,22 @@ def visible_papers_of_keys(connection: Connection, keys: Sequence[int]) -> dict[
     return found
 
 
-# Filters (PostgreSQL; SQLite stores filter in tantivy).
+# Filters.
 
 
 class Filters(Protocol):
-    authors: Sequence[str]  # each a case-insensitive part of the author list
+    authors: Sequence[str]  # each whole words of an author's name, in any case
     categories: Sequence[str]  # any of them, lower case
     after: date | None  # announcement day, inclusive
     before: date | None
 
 
 def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
+    """On PostgreSQL, which filters in SQL (SQLite stores filter in tantivy)."""
     query = query.where(papers.c.hidden.is_(False))
-    for name in filters.authors:
-        authors_text = func.lower(cast(papers.c.authors, Text))
-        query = query.where(authors_text.like(containing(name.lower()), escape="\\"))
+    for name in filters.authors:  # whole words, as tantivy matches them: li is not Oliver
+        words = r"\W+".join(re.escape(word) for word in name.split())
+        query = query.where(cast(papers.c.authors, Text).op("~*")(rf"\m{words}\M"))
     if filters.categories:  # EXISTS: SQLite would scan every paper's categories for IN
         in_category = select(paper_categories.c.paper_id).where(
             paper_categories.c.paper_id == papers.c.id,
