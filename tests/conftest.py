@@ -11,10 +11,13 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
+from dailypapers.config import Settings
 from dailypapers.models import Paper
 from dailypapers.storage import Store, open_store
 from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
+from tests.mail.helpers import mail_settings_for, store_feed
+from tests.smtp_server import Mailbox, running_smtp_server
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = SHARED_DATA / "fixtures"
@@ -118,3 +121,23 @@ def topic_papers(store: Store) -> dict[str, Paper]:
     with store.transaction() as connection:
         upsert_papers(connection, list(papers.values()))
     return papers
+
+
+# Mail: a real SMTP server on loopback, settings that mail through it, and the small feed
+# of papers of tests/mail/helpers.py (for tests/mail and the site's subscription pages).
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with running_smtp_server() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def mail_settings(mailbox: Mailbox) -> Settings:
+    return mail_settings_for(mailbox)
+
+
+@pytest.fixture
+def feed(store: Store) -> dict[str, str]:
+    return store_feed(store)

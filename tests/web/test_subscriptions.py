@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
@@ -20,27 +20,11 @@ from dailypapers.storage.secret import stored_signing_secret
 from dailypapers.storage.subscriptions import subscriber_by_email
 from dailypapers.web import create_app
 from tests.live_server import free_port
-from tests.mail.helpers import DAY, mail_settings_for, store_feed, text_and_html
-from tests.smtp_server import Mailbox, running_smtp_server
+from tests.mail.helpers import DAY, mail_settings_for, text_and_html
+from tests.smtp_server import Mailbox
 from tests.web.conftest import csrf
 
 LINK = re.compile(r"http://testserver(/\S+)")
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with running_smtp_server() as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def mail_settings(mailbox: Mailbox) -> Settings:
-    return mail_settings_for(mailbox)
-
-
-@pytest.fixture
-def feed(store: Store) -> dict[str, str]:
-    return store_feed(store)
 
 
 @pytest.fixture
