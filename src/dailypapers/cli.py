@@ -595,7 +595,7 @@ def serve(
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
-    """Serve the site (behind a proxy, X-Forwarded-* from 127.0.0.1 are trusted)."""
+    """Serve the site (X-Forwarded-* are believed only from DAILYPAPERS_TRUSTED_PROXIES)."""
     from dailypapers.demo import load_demo_if_empty
     from dailypapers.web.server import serve_site
 

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of the reverse proxies whose X-Forwarded-For/-Proto are "
+        "believed (comma-separated IPs or networks, e.g. 127.0.0.1); empty: none, so a "
+        "client's address is the connection's.",
+    )
     cache_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_cache_dir("dailypapers")),
         description="Where the encoder's ONNX export is kept (made on first use, ~90 MB).",

@@ -26,12 +26,17 @@ def app_from_env() -> FastAPI:
 
 
 def serve_site(settings: Settings, workers: int) -> None:
-    """Serve until interrupted. X-Forwarded-For/-Proto are trusted from 127.0.0.1 only (a
-    reverse proxy on this machine)."""
+    """Serve until interrupted. X-Forwarded-For/-Proto are believed only from the proxies
+    that `trusted_proxies` names (none by default)."""
     # Workers are fresh processes: they find the database where Settings() looks.
     os.environ["DAILYPAPERS_DATA_DIR"] = str(settings.data_dir)
     os.environ["DAILYPAPERS_DB"] = settings.database_url
-    options = {"host": settings.host, "port": settings.port, "proxy_headers": True}
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": bool(settings.trusted_proxies.strip()),
+        "forwarded_allow_ips": settings.trusted_proxies.strip() or None,
+    }
     if workers == 1:
         uvicorn.run(APP, factory=True, **options)
         return
