@@ -165,8 +165,9 @@ def vote(
 ) -> Response:
     with store.transaction() as connection:
         check_visible(connection, paper_id, viewer.is_admin)
+        # toggle takes back a vote that was there already; clear takes it back in any case
         added = action != "clear" and add_vote(connection, viewer.id, paper_id, datetime.now(UTC))
-        if action == "toggle" and not added:
+        if action == "clear" or (action == "toggle" and not added):
             remove_vote(connection, viewer.id, paper_id)
         upvotes = vote_counts(connection, [paper_id])[paper_id]
         voted = paper_id in voted_by(connection, viewer.id, [paper_id])
