@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from dailypapers.accounts import Banned, log_in, token_hash
 from dailypapers.cli import app
 from dailypapers.storage import open_store
-from dailypapers.storage.users import api_tokens_of, token_user
+from dailypapers.storage.users import api_tokens_of, session_user, token_user
 
 PASSWORD = "correct horse battery"
 
@@ -96,4 +97,51 @@ def test_token_prints_a_working_api_token(user_cli, database_url: str) -> None:
         log_in(store, "ada", PASSWORD, None)
     store.close()
     missing = user_cli("token", "nobody")
+    assert (missing.exit_code, missing.stderr) == (1, "error: no user named nobody\n")
+
+
+def test_token_list_and_revoke_by_name(user_cli, database_url: str) -> None:
+    user_cli("add", "ada", "--password-stdin", input=f"{PASSWORD}\n")
+    laptop = user_cli("token", "ada", "--name", "laptop").stdout.strip()
+    ci = user_cli("token", "ada", "--name", "ci").stdout.strip()
+    taken = user_cli("token", "ada", "--name", "ci")
+    assert (taken.exit_code, taken.stderr) == (
+        1,
+        "error: you have a token named ci already: revoke it or pick another name\n",
+    )
+    listed = user_cli("token", "ada", "--list")
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["laptop", "ci"]
+    revoked = user_cli("token", "ADA", "--revoke", "laptop")
+    assert (revoked.exit_code, revoked.stderr) == (0, "revoked ada's token laptop\n")
+    assert user_cli("token", "ada", "--list").stdout.split("\t")[0] == "ci"
+    again = user_cli("token", "ada", "--revoke", "laptop")
+    assert (again.exit_code, again.stderr) == (1, "error: no token named laptop\n")
+    store = open_store(database_url)
+    with store.read() as connection:
+        assert token_user(connection, token_hash(laptop)) is None
+        assert token_user(connection, token_hash(ci)) is not None
+    store.close()
+
+
+def test_set_password_ends_sessions_and_revokes_tokens(user_cli, database_url: str) -> None:
+    user_cli("add", "ada", "--password-stdin", input=f"{PASSWORD}\n")
+    token = user_cli("token", "ada").stdout.strip()
+    store = open_store(database_url)
+    session = log_in(store, "ada", PASSWORD, None).session
+    typed = user_cli(
+        "set-password", "ada", input="a new secret!\nanother\na new secret!\na new secret!\n"
+    )
+    assert typed.exit_code == 0, typed.output
+    assert "Error: The two entered values do not match." in typed.output
+    assert typed.stderr.endswith("set ada's password; their sessions and tokens are gone\n")
+    with store.read() as connection:
+        assert token_user(connection, token_hash(token)) is None
+        assert session_user(connection, token_hash(session), datetime.now(UTC)) is None
+    assert log_in(store, "ada", "a new secret!", None).user.username == "ada"
+    piped = user_cli("set-password", "ADA", "--password-stdin", input="from a script\n")
+    assert piped.exit_code == 0 and log_in(store, "ada", "from a script", None)
+    store.close()
+    short = user_cli("set-password", "ada", "--password-stdin", input="short\n")
+    assert (short.exit_code, short.stderr) == (1, "error: a password is 8 to 256 characters long\n")
+    missing = user_cli("set-password", "nobody", "--password-stdin", input=f"{PASSWORD}\n")
     assert (missing.exit_code, missing.stderr) == (1, "error: no user named nobody\n")

@@ -32,8 +32,10 @@ from dailypapers.accounts import (
     AccountError,
     create_api_token,
     find_user,
+    revoke_api_token,
     set_admin,
     set_banned,
+    set_password,
     sign_up,
 )
 from dailypapers.config import Settings
@@ -64,7 +66,7 @@ from dailypapers.storage.cursors import HarvestCursor
 from dailypapers.storage.outbox import latest_deliveries
 from dailypapers.storage.papers import get_papers, get_submissions, iter_paper_batches, stats
 from dailypapers.storage.subscriptions import list_subscribers
-from dailypapers.storage.users import list_users
+from dailypapers.storage.users import api_tokens_of, list_users
 
 app = typer.Typer(
     help="dailypapers: a self-hosted daily feed of research papers.",
@@ -568,17 +570,51 @@ def user_ban(
 def user_token(
     username: Username,
     name: Annotated[
-        str, typer.Option(help="What the token is for, shown on the account page.")
+        str,
+        typer.Option(help="What the token is for, shown on the account page; one per name."),
     ] = "cli",
+    list_them: Annotated[
+        bool, typer.Option("--list", help="List the user's tokens (name, made) instead.")
+    ] = False,
+    revoke: Annotated[
+        str | None, typer.Option("--revoke", metavar="NAME", help="Revoke the token NAME.")
+    ] = None,
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
-    """Make an API token for a user and print it (it is shown this once; only its hash is kept)."""
+    """Make an API token for a user and print it (it is shown this once; only its hash is
+    kept); or list their tokens, or revoke one by name."""
     with _reported_errors(), _store(_settings(data_dir, db)) as store:
         with store.read() as connection:
             user = find_user(connection, username)
-        token = create_api_token(store, user, name)
-    typer.echo(token)
+            tokens = api_tokens_of(connection, user.id)
+        if list_them:
+            for token_name, made in tokens:
+                typer.echo(f"{token_name}\t{made.isoformat()}")
+        elif revoke is not None:
+            revoke_api_token(store, user, revoke)
+            err.print(f"revoked {escape(user.username)}'s token {escape(revoke.strip())}")
+        else:
+            typer.echo(create_api_token(store, user, name))
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: Username,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from stdin's first line."),
+    ] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Set a user's password (asks twice unless --password-stdin): every session of theirs
+    ends and every API token is revoked."""
+    settings = _settings(data_dir, db)
+    password = _read_password(password_stdin)
+    with _reported_errors(), _store(settings) as store:
+        user = set_password(store, username, password)
+    err.print(f"set {escape(user.username)}'s password; their sessions and tokens are gone")
 
 
 @app.command("serve")

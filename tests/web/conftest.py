@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ def sign_in(store: Store) -> Callable[..., User]:
 
 
 def csrf(client: TestClient) -> str:
-    """The CSRF token a page gave this client (loads the front page once if needed)."""
-    if "dp_csrf" not in client.cookies:
-        client.get("/")
-    return client.cookies["dp_csrf"]
+    """The CSRF token the site gives this client now (bound to its session, if it has one),
+    read from a form as a browser would."""
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]  # type: ignore[index]

@@ -32,6 +32,10 @@ def login(client: TestClient, username: str = "ada", password: str = PASSWORD) -
     return post_form(client, "/login", username=username, password=password)
 
 
+def token_in(page: Response) -> str:
+    return re.search(r'<code class="token">([^<]+)</code>', page.text)[1]  # type: ignore[index]
+
+
 def signed_in_as(client: TestClient) -> str | None:
     page = client.get("/")
     found = re.search(r'<a href="/account" class="who">([^<]+)</a>', page.text)
@@ -52,6 +56,8 @@ def test_sign_up_sets_a_session_cookie_and_signs_in(site: TestClient) -> None:
         "is_admin": False,
         "tokens": [],
         "new_token": None,
+        "email": None,
+        "email_confirmed": False,
     }
 
 
@@ -111,7 +117,7 @@ def test_log_in_then_wrong_passwords_then_the_rate_limit(site: TestClient) -> No
         assert '<p class="error" role="alert">wrong username or password</p>' in refused.text
         assert 'name="username" value="ada"' in refused.text
     limited = login(site, "ada", PASSWORD)
-    assert limited.status_code == 429
+    assert limited.status_code == 429 and 890 < int(limited.headers["retry-after"]) <= 900
     assert "too many failed log-ins: try again in 15 minutes" in limited.text
     assert SESSION_COOKIE not in limited.cookies
 
@@ -145,6 +151,7 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(
     store: Store, site: TestClient
 ) -> None:
     signup(site)
+    token = token_in(post_form(site, "/account/tokens", name="script", password=PASSWORD))
     laptop = TestClient(site.app)
     login(laptop)
     assert signed_in_as(laptop) == "ada"
@@ -162,15 +169,18 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(
     assert done.status_code == 200 and "Password changed" in done.text
     assert signed_in_as(site) == "ada"
     assert signed_in_as(laptop) is None
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert TestClient(site.app).get("/account.json", headers=bearer).status_code == 401
+    assert "No tokens yet" in site.get("/account").text
     assert login(laptop, "ada", PASSWORD).status_code == 401
     assert login(laptop, "ada", "a brand new secret").status_code == 303
 
 
 def test_an_api_token_is_shown_once_and_works_as_a_bearer(site: TestClient) -> None:
     signup(site)
-    made = post_form(site, "/account/tokens", name="laptop script")
+    made = post_form(site, "/account/tokens", name="laptop script", password=PASSWORD)
     assert made.status_code == 200
-    token = re.search(r'<code class="token">([^<]+)</code>', made.text)[1]
+    token = token_in(made)
     assert token not in site.get("/account").text
     assert "laptop script" in site.get("/account").text
     script = TestClient(site.app)
@@ -179,16 +189,17 @@ def test_an_api_token_is_shown_once_and_works_as_a_bearer(site: TestClient) -> N
     assert account.json()["username"] == "ada"
     assert [t["name"] for t in account.json()["tokens"]] == ["laptop script"]
     assert script.get("/account.json", headers={"Authorization": "Bearer nope"}).status_code == 401
-    unnamed = post_form(site, "/account/tokens", name=" ")
+    unnamed = post_form(site, "/account/tokens", name=" ", password=PASSWORD)
     assert unnamed.status_code == 400 and "a token name is 1 to 64 characters" in unnamed.text
 
 
 def test_json_clients_get_their_token_and_errors_as_json(site: TestClient) -> None:
     signup(site)
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf(site)}
-    made = site.post("/account/tokens", data={"name": "ci"}, headers=headers).json()
+    fields = {"name": "ci", "password": PASSWORD}
+    made = site.post("/account/tokens", data=fields, headers=headers).json()
     assert made["username"] == "ada" and len(made["new_token"]) >= 43
-    refused = site.post("/account/tokens", data={"name": ""}, headers=headers)
+    refused = site.post("/account/tokens", data=fields | {"name": ""}, headers=headers)
     assert refused.status_code == 400
     assert refused.json() == {"error": "a token name is 1 to 64 characters long", "field": "name"}
 
@@ -197,8 +208,7 @@ def test_an_admin_bans_and_unbans_a_user(store: Store, site: TestClient, sign_in
     sign_up(store, "bob", PASSWORD)
     bob = TestClient(site.app)
     login(bob, "bob")
-    bob_token = post_form(bob, "/account/tokens", name="script")
-    token = re.search(r'<code class="token">([^<]+)</code>', bob_token.text)[1]
+    token = token_in(post_form(bob, "/account/tokens", name="script", password=PASSWORD))
     sign_in(site, "root", is_admin=True)
     banned = post_form(site, "/admin/users/Bob/ban")
     assert banned.status_code == 303
@@ -223,3 +233,65 @@ def test_only_admins_ban_and_not_themselves(store: Store, site: TestClient, sign
     missing = post_form(admin, "/admin/users/nobody/ban")
     assert missing.status_code == 404 and "no user named nobody" in missing.text
     assert log_in(store, "bob", PASSWORD, None).user.username == "bob"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def test_making_a_token_asks_for_the_password_limited_like_log_in(site: TestClient) -> None:
+    signup(site)
+    for _ in range(5):
+        wrong = post_form(site, "/account/tokens", name="stolen", password="a wrong guess")
+        assert wrong.status_code == 400 and "the password is wrong" in wrong.text
+    limited = post_form(site, "/account/tokens", name="stolen", password=PASSWORD)
+    assert limited.status_code == 429 and "retry-after" in limited.headers
+    assert site.get("/account.json").json()["tokens"] == []
+
+
+def test_tokens_are_listed_and_revoked_on_the_account_page(site: TestClient) -> None:
+    signup(site)
+    laptop = token_in(post_form(site, "/account/tokens", name="laptop", password=PASSWORD))
+    ci = token_in(post_form(site, "/account/tokens", name="ci", password=PASSWORD))
+    twice = post_form(site, "/account/tokens", name="ci", password=PASSWORD)
+    assert twice.status_code == 400 and "you have a token named ci already" in twice.text
+    page = site.get("/account").text
+    assert page.count('action="/account/tokens/revoke"') == 2
+    assert '<input type="hidden" name="name" value="laptop">' in page
+    revoked = post_form(site, "/account/tokens/revoke", name="laptop")
+    assert revoked.status_code == 200 and "Token laptop revoked" in revoked.text
+    script = TestClient(site.app)
+    assert script.get("/account.json", headers=bearer(laptop)).status_code == 401
+    names = script.get("/account.json", headers=bearer(ci)).json()["tokens"]
+    assert [t["name"] for t in names] == ["ci"]
+    again = post_form(site, "/account/tokens/revoke", name="laptop")
+    assert again.status_code == 400 and "no token named laptop" in again.text
+
+
+def test_csrf_is_skipped_only_for_a_valid_api_token(site: TestClient) -> None:
+    signup(site)
+    token = token_in(post_form(site, "/account/tokens", name="ci", password=PASSWORD))
+    for junk in ("nope", "x" * 43):  # any bearer used to skip the check, with the cookie
+        forged = site.post("/account/tokens/revoke", data={"name": "ci"}, headers=bearer(junk))
+        assert forged.status_code == 403, junk
+    script = TestClient(site.app)  # a script: no cookies, no CSRF token, a valid API token
+    revoked = script.post("/account/tokens/revoke", data={"name": "ci"}, headers=bearer(token))
+    assert revoked.status_code == 200
+
+
+def test_a_csrf_token_works_only_for_its_own_session(site: TestClient) -> None:
+    signup(site)
+    other = TestClient(site.app)
+    login(other)
+    mine, theirs = csrf(site), csrf(other)
+    assert mine != theirs and mine != site.cookies.get("dp_csrf")
+    stolen = site.post("/logout", data={"csrf_token": theirs}, follow_redirects=False)
+    assert stolen.status_code == 403
+    anonymous = TestClient(site.app)
+    cookie_token = csrf(anonymous)  # an anonymous form's token does not do for a session
+    site.cookies.set("dp_csrf", anonymous.cookies["dp_csrf"])
+    replayed = site.post("/logout", data={"csrf_token": cookie_token}, follow_redirects=False)
+    assert replayed.status_code == 403 and signed_in_as(site) == "ada"
+    assert (
+        site.post("/logout", data={"csrf_token": mine}, follow_redirects=False).status_code == 303
+    )

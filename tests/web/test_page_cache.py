@@ -119,16 +119,15 @@ def test_signed_in_readers_see_their_own_votes(
 
 
 def test_a_hostile_csrf_cookie_neither_poisons_nor_escapes(store: Store, site: TestClient) -> None:
-    """A client picks its own cookie: one that names text of the page must not get that text
-    replaced in others' pages, and markup in it is escaped as the template escapes it."""
+    """A client picks its own cookie: one the site did not sign is replaced, so no text of
+    the page gets swapped for it, nor markup put into the page."""
     load_demo_if_empty(store)
     assert site.get("/").text.count("dailypapers") > 1  # kept: its token is one the site made
-    for cookie in ("dailypapers", '"><script>alert(1)</script>'):
-        with TestClient(create_app(Settings(), store), cookies={"dp_csrf": cookie}) as fresh:
-            expected = fresh.get("/").text  # a new app: rendered, not from a cache
-        assert "<script>alert(1)</script>" not in expected
+    for cookie in ("dailypapers", '"><script>alert(1)</script>', site.cookies["dp_csrf"][:31]):
         for _ in range(2):  # the first may be kept; the second would then be from the cache
             with TestClient(site.app, cookies={"dp_csrf": cookie}) as client:
-                assert client.get("/").text == expected
-    with TestClient(site.app) as reader:
-        assert tokens_in(reader.get("/").text) == {reader.cookies["dp_csrf"]}
+                page = client.get("/")
+                assert page.cookies["dp_csrf"] != cookie  # a cookie the site did not sign
+                assert tokens_in(page.text) == {page.cookies["dp_csrf"]}
+            assert "<script>alert(1)</script>" not in page.text
+            assert page.text.count("dailypapers") == site.get("/").text.count("dailypapers")

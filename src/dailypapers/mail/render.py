@@ -162,6 +162,14 @@ class MailWriter:
         shared = [("Subject", subject), ("Auto-Submitted", "auto-generated")]
         return self._message([("To", email)], shared, "confirm", context)
 
+    def account_link(
+        self, email: str, subject: str, intro: str, button: str, link: str, lifetime: str
+    ) -> bytes:
+        """A mail about an account with one link: confirm the address, reset the password."""
+        context = {"intro": intro, "button": button, "link": link, "lifetime": lifetime}
+        shared = [("Subject", subject), ("Auto-Submitted", "auto-generated")]
+        return self._message([("To", email)], shared, "account_link", context)
+
     def _message(
         self,
         unique: list[tuple[str, str]],

@@ -1,4 +1,5 @@
-"""Signed, expiring links in mails: confirm a subscription, unsubscribe, manage it.
+"""Signed, expiring links in mails: confirm a subscription, unsubscribe, manage it; confirm
+an account's address, reset a forgotten password.
 
 A token names the subscriber by id and address, so a token for a deleted subscriber never
 acts on a later one that happens to get the same id. The key is `secret_key` or, when that
@@ -20,8 +21,11 @@ from dailypapers.storage import Store
 from dailypapers.storage.secret import keep_signing_secret, stored_signing_secret
 
 CONFIRM, UNSUBSCRIBE, MANAGE = "confirm", "unsubscribe", "manage"
+CONFIRM_ADDRESS, RESET = "address confirmation", "password reset"
 LIFETIMES = {
     CONFIRM: timedelta(days=7),
+    CONFIRM_ADDRESS: timedelta(days=2),
+    RESET: timedelta(hours=1),
     # Old digests keep a working one-click link for a long while (RFC 8058 clients use it).
     UNSUBSCRIBE: timedelta(days=365),
     MANAGE: timedelta(days=60),
@@ -41,7 +45,9 @@ class LinkSigner:
                 return int(clock())
 
         self._serializers = {
-            purpose: URLSafeTimedSerializer(secret, salt=f"dailypapers.{purpose}", signer=Clocked)
+            purpose: URLSafeTimedSerializer(
+                secret, salt=f"dailypapers.{purpose.replace(' ', '-')}", signer=Clocked
+            )
             for purpose in LIFETIMES
         }
 
@@ -62,12 +68,18 @@ class LinkSigner:
 
 
 def link_signer(settings: Settings, store: Store) -> LinkSigner:
-    """The signer for this site: `secret_key`, or the database's own (made on first use)."""
+    """The signer for this site's links."""
+    return LinkSigner(site_secret(settings, store))
+
+
+def site_secret(settings: Settings, store: Store) -> str:
+    """`secret_key`, or the database's own (made on first use): what signs links and keys
+    the site's CSRF tokens."""
     if settings.secret_key is not None:
-        return LinkSigner(settings.secret_key.get_secret_value())
+        return settings.secret_key.get_secret_value()
     with store.read() as connection:
         secret = stored_signing_secret(connection)
     if secret is None:
         with store.transaction() as connection:
             secret = keep_signing_secret(connection, secrets.token_urlsafe(48))
-    return LinkSigner(secret)
+    return secret

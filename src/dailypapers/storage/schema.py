@@ -118,6 +118,9 @@ users = Table(
     Column("is_admin", Boolean, nullable=False, server_default=false()),
     Column("banned", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("email", String(320)),  # optional; password-reset mails go to it once confirmed
+    Column("email_confirmed_at", DateTime(timezone=True)),
+    Column("reset_sent_at", DateTime(timezone=True)),  # the last reset mail, to space them
 )
 
 sessions = Table(
@@ -138,12 +141,14 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-login_failures = Table(
-    "login_failures",
+# Log-in attempts per key ("user:NAME@ADDRESS" or "addr:ADDRESS") in a window that starts at
+# the first attempt; one row per key, counted by an upsert before the password is checked.
+login_attempts = Table(
+    "login_attempts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(128), nullable=False),  # a username or a client address
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("key", String(160), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
 )
 
 votes = Table(
@@ -180,7 +185,8 @@ data_version = Table(
 
 Index("ix_sessions_user", sessions.c.user_id)
 Index("ix_api_tokens_user", api_tokens.c.user_id)
-Index("ix_login_failures_key_at", login_failures.c.key, login_failures.c.at)
+Index("ix_users_email", users.c.email)
+Index("ix_login_attempts_started_at", login_attempts.c.started_at)
 Index("ix_votes_paper", votes.c.paper_id, votes.c.created_at)
 Index("ix_votes_created_at", votes.c.created_at)
 Index("ix_comments_paper", comments.c.paper_id, comments.c.created_at)

@@ -1,13 +1,15 @@
-"""Users, their sessions and API tokens, and failed logins; hashing is the caller's."""
+"""Users, their sessions and API tokens, their addresses, and log-in attempts; hashing is
+the caller's."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, insert, select, update
 
 from dailypapers.models import User
-from dailypapers.storage.schema import api_tokens, login_failures, sessions, users
+from dailypapers.storage.schema import api_tokens, login_attempts, sessions, users
+from dailypapers.storage.upserts import insert_for
 
 
 def _user(row: object) -> User:
@@ -49,8 +51,26 @@ def list_users(connection: Connection) -> list[User]:
     return [_user(row) for row in connection.execute(select(users).order_by(users.c.id))]
 
 
+def users_with_address(connection: Connection, email: str) -> list[tuple[User, str]]:
+    """The users whose confirmed address is `email`, with their password hashes."""
+    query = select(users).where(users.c.email == email, users.c.email_confirmed_at.is_not(None))
+    return [(_user(row), row.password_hash) for row in connection.execute(query)]
+
+
+def account_address(connection: Connection, user_id: int) -> tuple[str | None, bool]:
+    """A user's address, and whether its owner confirmed it."""
+    row = connection.execute(
+        select(users.c.email, users.c.email_confirmed_at).where(users.c.id == user_id)
+    ).one()
+    return row.email, row.email_confirmed_at is not None
+
+
+def reset_sent_at(connection: Connection, user_id: int) -> datetime | None:
+    return connection.scalar(select(users.c.reset_sent_at).where(users.c.id == user_id))
+
+
 def update_user(connection: Connection, user_id: int, **values: object) -> None:
-    """Set is_admin, banned or password_hash."""
+    """Set is_admin, banned, password_hash, email, email_confirmed_at or reset_sent_at."""
     connection.execute(update(users).where(users.c.id == user_id).values(**values))
 
 
@@ -90,6 +110,14 @@ def add_api_token(
     connection.execute(insert(api_tokens).values(values))
 
 
+def delete_api_tokens(connection: Connection, user_id: int, name: str | None = None) -> int:
+    """Revoke a user's tokens of that name (every one of them without a name); how many."""
+    query = delete(api_tokens).where(api_tokens.c.user_id == user_id)
+    if name is not None:
+        query = query.where(api_tokens.c.name == name)
+    return connection.execute(query).rowcount
+
+
 def api_tokens_of(connection: Connection, user_id: int) -> list[tuple[str, datetime]]:
     """(name, created_at) of a user's API tokens, oldest first; the tokens themselves are gone."""
     query = (
@@ -110,14 +138,40 @@ def token_user(connection: Connection, token_hash: str) -> User | None:
     return _user(row) if row else None
 
 
-def record_login_failure(connection: Connection, key: str, now: datetime) -> None:
-    connection.execute(insert(login_failures).values(key=key, at=now))
+def count_attempt(
+    connection: Connection, key: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """Count one more attempt for `key`: the attempts in its window and when the window
+    started (now, when the last one had ended). One statement, so that concurrent callers
+    are counted one after another (the row is locked until the transaction ends)."""
+    table = login_attempts
+    ended = table.c.started_at <= now - window
+    statement = insert_for(connection.dialect.name, table).values(
+        key=key, started_at=now, attempts=1
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "attempts": case((ended, 1), else_=table.c.attempts + 1),
+            "started_at": case((ended, now), else_=table.c.started_at),
+        },
+    ).returning(table.c.attempts, table.c.started_at)
+    row = connection.execute(statement).one()
+    return row.attempts, row.started_at
 
 
-def login_failures_since(connection: Connection, key: str, since: datetime) -> int:
-    query = select(func.count()).where(login_failures.c.key == key, login_failures.c.at > since)
-    return connection.scalar(query) or 0
+def uncount_attempt(connection: Connection, key: str) -> None:
+    """Take back one attempt of `key` (it turned out to be its owner's)."""
+    connection.execute(
+        update(login_attempts)
+        .where(login_attempts.c.key == key, login_attempts.c.attempts > 0)
+        .values(attempts=login_attempts.c.attempts - 1)
+    )
 
 
-def forget_login_failures(connection: Connection, key: str) -> None:
-    connection.execute(delete(login_failures).where(login_failures.c.key == key))
+def forget_attempts(connection: Connection, key: str) -> None:
+    connection.execute(delete(login_attempts).where(login_attempts.c.key == key))
+
+
+def forget_old_attempts(connection: Connection, before: datetime) -> None:
+    connection.execute(delete(login_attempts).where(login_attempts.c.started_at <= before))

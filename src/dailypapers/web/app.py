@@ -17,7 +17,7 @@ from dailypapers.config import Settings
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.web.page_cache import PageCache
-from dailypapers.web.render import TEMPLATES, wants_json
+from dailypapers.web.render import TEMPLATES, csrf_key, wants_json
 from dailypapers.web.routes import (
     about,
     accounts,
@@ -25,6 +25,7 @@ from dailypapers.web.routes import (
     feeds,
     hf_api,
     papers,
+    password_reset,
     search,
     stats,
     submit,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.csrf_key = csrf_key(settings, store)
     app.state.search = SearchService(settings, store)
     app.add_middleware(BodyLimit)
     app.add_middleware(PageCache)  # outermost: a kept page skips everything else
@@ -106,6 +108,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(about.router)
     app.include_router(accounts.router)
+    app.include_router(password_reset.router)
     app.include_router(hf_api.router)
     app.include_router(comments.router)
     app.include_router(submit.router)

@@ -15,9 +15,7 @@ from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.users import session_user, token_user
-from dailypapers.web.render import CSRF_COOKIE
-
-SESSION_COOKIE = "dp_session"
+from dailypapers.web.render import SESSION_COOKIE, csrf_token
 
 
 def get_store(request: Request) -> Store:
@@ -69,14 +67,15 @@ ViewerDep = Annotated[User | None, Depends(current_viewer)]
 
 
 async def check_csrf(request: Request, viewer: ViewerDep) -> None:
-    """Forms and in-page scripts must echo the CSRF cookie; API-token clients need not."""
-    if request.state.by_token:
+    """Forms and in-page scripts must send the token their page carried (render.csrf_token:
+    bound to the session, or to the signed anonymous cookie). Only a request that a valid
+    API token authenticated is exempt: a browser never sends one on its own."""
+    if request.state.by_token and viewer is not None:
         return
-    cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("x-csrf-token")
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = str((await request.form()).get("csrf_token", ""))
-    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+    if not sent or not secrets.compare_digest(sent, csrf_token(request)):
         raise HTTPException(403, "the form expired or came from another site: reload and retry")
 
 

@@ -63,7 +63,7 @@ class CachedPage:
         body = self.body.replace(_token_field(self.token), _token_field(token))
         response = Response(body, self.status)
         response.raw_headers = [*self.headers, *response.raw_headers]  # + content-length
-        remember_csrf(request, response, token)
+        remember_csrf(request, response)
         return response
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import secrets
 from datetime import date
 from pathlib import Path
@@ -14,9 +16,13 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from dailypapers import __version__
+from dailypapers.config import Settings
+from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
+from dailypapers.storage import Store
 
 CSRF_COOKIE = "dp_csrf"
+SESSION_COOKIE = "dp_session"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(version=__version__, trending_formula=FORMULA)
 
@@ -33,10 +39,40 @@ def json_twin(path: str) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    """The double-submit token: the cookie's value, made on a client's first visit."""
+    """The token a page's forms carry, bound to who asks: for a signed-in reader a MAC of
+    their session token, so another session's token is refused; for anyone else the value
+    of their anonymous cookie, which the site signed (a planted or forged cookie is replaced
+    by a new one). Either way 32 URL-safe characters, made with a key only the site knows."""
     if not hasattr(request.state, "csrf"):
-        request.state.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            request.state.csrf = _mac(request, f"session:{session}", 24)
+        else:
+            request.state.csrf = _anonymous_cookie(request)
     return request.state.csrf  # type: ignore[no-any-return]
+
+
+def _anonymous_cookie(request: Request) -> str:
+    sent = request.cookies.get(CSRF_COOKIE, "")
+    nonce, signature = sent[:16], sent[16:]
+    if len(sent) == 32 and secrets.compare_digest(signature, _mac(request, nonce, 12)):
+        return sent
+    nonce = secrets.token_urlsafe(12)
+    return nonce + _mac(request, nonce, 12)
+
+
+def _mac(request: Request, message: str, size: int) -> str:
+    digest = hmac.digest(_csrf_key(request), message.encode(), "sha256")[:size]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _csrf_key(request: Request) -> bytes:
+    return request.app.state.csrf_key  # type: ignore[no-any-return]
+
+
+def csrf_key(settings: Settings, store: Store) -> bytes:
+    """The key of the site's CSRF tokens, from its secret: the same in every worker."""
+    return hmac.digest(site_secret(settings, store).encode(), b"dailypapers.csrf", "sha256")
 
 
 def respond(
@@ -63,13 +99,14 @@ def respond(
         status_code=status_code,
         headers={"Link": alternate},
     )
-    remember_csrf(request, response, token)
+    remember_csrf(request, response)
     return response
 
 
-def remember_csrf(request: Request, response: Response, token: str) -> None:
-    """Give a first-time visitor the cookie that the token in their forms must match."""
-    if request.cookies.get(CSRF_COOKIE) != token:
+def remember_csrf(request: Request, response: Response) -> None:
+    """Give an anonymous first-time visitor the cookie that their forms' token must match."""
+    token = csrf_token(request)
+    if SESSION_COOKIE not in request.cookies and request.cookies.get(CSRF_COOKIE) != token:
         secure = request.url.scheme == "https"
         response.set_cookie(
             CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=86400 * 365

@@ -175,6 +175,18 @@ class AccountPage(BaseModel):
     is_admin: bool
     tokens: list[TokenOut]
     new_token: str | None = None  # shown once, right after it was made
+    email: str | None = None  # where password-reset links go, once confirmed
+    email_confirmed: bool = False
+
+
+class AccountLinkPage(BaseModel):
+    """The forgot-password form, a reset link's form, or an address confirmation link's
+    page: what was done (`notice`) or what was refused (`error`)."""
+
+    notice: str | None = None
+    error: str | None = None
+    username: str | None = None  # whose password a reset link sets
+    done: bool = False
 
 
 class UserOut(BaseModel):

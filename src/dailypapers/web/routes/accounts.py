@@ -1,36 +1,52 @@
-"""Sign up, log in and out, the account page (password, API tokens), and bans by admins."""
+"""Sign up, log in and out, the account page (password, address, API tokens), and bans by
+admins."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from dailypapers.account_mail import set_address
 from dailypapers.accounts import (
     SESSION_LIFETIME,
     AccountError,
     BadCredentials,
     Banned,
     Login,
+    TooBusy,
     TooManyAttempts,
     change_password,
+    confirm_password,
     create_api_token,
     log_in,
     log_out,
+    revoke_api_token,
     set_banned,
     sign_up_and_log_in,
 )
 from dailypapers.models import User
-from dailypapers.storage.users import api_tokens_of
+from dailypapers.storage.users import account_address, api_tokens_of
 from dailypapers.web.deps import SESSION_COOKIE, AdminDep, CsrfDep, StoreDep, UserDep
 from dailypapers.web.render import respond, same_site_referer, wants_json
 from dailypapers.web.schemas import AccountPage, FormPage, TokenOut, UserOut
 
 router = APIRouter()
 FormText = Annotated[str, Form()]
-STATUS_OF = {BadCredentials: 401, Banned: 403, TooManyAttempts: 429}
+STATUS_OF = {BadCredentials: 401, Banned: 403, TooManyAttempts: 429, TooBusy: 503}
+
+
+def refusal_status(error: AccountError) -> tuple[int, dict[str, str]]:
+    """The status of a refusal, and a Retry-After header for those that pass."""
+    wait = getattr(error, "retry_after", None)
+    return STATUS_OF.get(type(error), 400), {"Retry-After": str(wait)} if wait else {}
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def _local_path(target: str) -> str:
@@ -57,7 +73,10 @@ def _form(
     request: Request, template: str, error: AccountError, username: str, next: str
 ) -> Response:
     data = FormPage(username=username, next=_local_path(next), error=str(error))
-    return respond(request, template, data, STATUS_OF.get(type(error), 400))
+    status, headers = refusal_status(error)
+    response = respond(request, template, data, status)
+    response.headers.update(headers)
+    return response
 
 
 @router.get("/signup", response_class=HTMLResponse, summary="The sign-up form")
@@ -96,9 +115,8 @@ def login(
     password: FormText = "",
     next: FormText = "/",
 ) -> Response:
-    client = request.client.host if request.client else None
     try:
-        login = log_in(store, username, password, client)
+        login = log_in(store, username, password, client_address(request))
     except AccountError as error:
         return _form(request, "login.html", error, username, next)
     return _signed_in(request, login, next)
@@ -124,19 +142,28 @@ def _account(
 ) -> Response:
     with store.read() as connection:
         tokens = [TokenOut(name=n, created_at=at) for n, at in api_tokens_of(connection, viewer.id)]
+        email, confirmed = account_address(connection, viewer.id)
     data = AccountPage(
-        username=viewer.username, is_admin=viewer.is_admin, tokens=tokens, new_token=new_token
+        username=viewer.username,
+        is_admin=viewer.is_admin,
+        tokens=tokens,
+        new_token=new_token,
+        email=email,
+        email_confirmed=confirmed,
     )
     return respond(request, "account.html", data, status_code, **context)
 
 
 def _account_refusal(
-    request: Request, store: StoreDep, viewer: User, status: int, error: AccountError, slot: str
+    request: Request, store: StoreDep, viewer: User, error: AccountError, slot: str
 ) -> Response:
     """The account page with the error by the form at fault; JSON clients get the error alone."""
+    status, headers = refusal_status(error)
     if wants_json(request):
-        raise HTTPException(status, str(error), headers={"X-Field": error.field or ""})
-    return _account(request, store, viewer, status, **{slot: str(error)})
+        raise HTTPException(status, str(error), headers={"X-Field": error.field or "", **headers})
+    response = _account(request, store, viewer, status, **{slot: str(error)})
+    response.headers.update(headers)
+    return response
 
 
 @router.get("/account", response_class=HTMLResponse, summary="Your account")
@@ -158,23 +185,71 @@ def change_own_password(
         if new_password != new_password_again:
             raise AccountError("the two new passwords differ", field="new_password_again")
         session = None if request.state.by_token else request.cookies.get(SESSION_COOKIE)
-        change_password(store, viewer, old_password, new_password, keep_session=session)
+        change_password(store, viewer, old_password, new_password, session, client_address(request))
     except AccountError as error:
-        status = 429 if isinstance(error, TooManyAttempts) else 400
-        return _account_refusal(request, store, viewer, status, error, "password_error")
-    notice = "Password changed; every other session of yours was logged out."
+        return _account_refusal(request, store, viewer, error, "password_error")
+    notice = (
+        "Password changed; every other session of yours was logged out, every API token revoked."
+    )
     return _account(request, store, viewer, password_notice=notice)
 
 
-@router.post("/account/tokens", dependencies=[CsrfDep], summary="Make an API token")
+@router.post(
+    "/account/tokens",
+    dependencies=[CsrfDep],
+    summary="Make an API token (asks for the password, limited like log-in)",
+)
 def make_api_token(
+    request: Request,
+    store: StoreDep,
+    viewer: UserDep,
+    name: FormText = "",
+    password: FormText = "",
+) -> Response:
+    try:
+        confirm_password(store, viewer, password, client_address(request))
+        token = create_api_token(store, viewer, name)
+    except AccountError as error:
+        return _account_refusal(request, store, viewer, error, "token_error")
+    return _account(request, store, viewer, new_token=token)
+
+
+@router.post(
+    "/account/tokens/revoke", dependencies=[CsrfDep], summary="Revoke an API token by name"
+)
+def revoke_token(
     request: Request, store: StoreDep, viewer: UserDep, name: FormText = ""
 ) -> Response:
     try:
-        token = create_api_token(store, viewer, name)
+        revoke_api_token(store, viewer, name)
     except AccountError as error:
-        return _account_refusal(request, store, viewer, 400, error, "token_error")
-    return _account(request, store, viewer, new_token=token)
+        return _account_refusal(request, store, viewer, error, "token_error")
+    notice = f"Token {name.strip()} revoked: it no longer works."
+    return _account(request, store, viewer, token_notice=notice)
+
+
+@router.post(
+    "/account/address",
+    dependencies=[CsrfDep],
+    summary="Set your address (for password resets); a link to it confirms it",
+)
+def change_address(
+    request: Request,
+    store: StoreDep,
+    viewer: UserDep,
+    email: FormText = "",
+    password: FormText = "",
+) -> Response:
+    settings = request.app.state.settings
+    now = datetime.now(UTC)
+    try:
+        address = set_address(
+            settings, store, viewer, email, password, client_address(request), now
+        )
+    except AccountError as error:
+        return _account_refusal(request, store, viewer, error, "address_error")
+    notice = f"A link to confirm it went to {address}: open it within 2 days."
+    return _account(request, store, viewer, address_notice=notice)
 
 
 def _ban(request: Request, store: StoreDep, admin: User, username: str, banned: bool) -> Response:
