@@ -1,13 +1,16 @@
-"""A real HTTP server on loopback that answers from a function, for fetcher tests, and a fake
-of the arXiv query API over a recorded feed."""
+"""A real HTTP server on loopback that answers from a function, for fetcher tests, a fake
+of the arXiv query API over a recorded feed, and a server that never answers."""
 
 from __future__ import annotations
 
+import selectors
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
@@ -68,3 +71,57 @@ def fake_arxiv_api(params: Params) -> Reply:
         if entry_id not in wanted:
             feed.remove(entry)
     return 200, {"Content-Type": "application/atom+xml"}, etree.tostring(feed)
+
+
+@dataclass
+class BlackHole:
+    url: str
+    accepted: int = 0  # connections in all
+    open: int = 0  # connections open now
+    most_open: int = 0  # the most open at once
+
+
+@contextmanager
+def black_hole() -> Iterator[BlackHole]:
+    """A server on 127.0.0.1 that accepts connections, reads what is sent and never answers:
+    arXiv at its worst. Counts the connections."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    wake_reader, wake_writer = socket.socketpair()
+    hole = BlackHole(url=f"http://127.0.0.1:{listener.getsockname()[1]}/api/query")
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(wake_reader, selectors.EVENT_READ)
+
+    def swallow() -> None:
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is wake_reader:
+                    return
+                if key.fileobj is listener:
+                    connection, _ = listener.accept()
+                    selector.register(connection, selectors.EVENT_READ)
+                    hole.accepted += 1
+                    hole.open += 1
+                    hole.most_open = max(hole.most_open, hole.open)
+                    continue
+                connection = cast(socket.socket, key.fileobj)
+                try:
+                    closed = not connection.recv(65536)
+                except OSError:
+                    closed = True
+                if closed:
+                    selector.unregister(connection)
+                    connection.close()
+                    hole.open -= 1
+
+    thread = threading.Thread(target=swallow, daemon=True)
+    thread.start()
+    try:
+        yield hole
+    finally:
+        wake_writer.send(b"x")
+        thread.join()
+        for key in list(selector.get_map().values()):
+            key.fileobj.close()
+        selector.close()
+        wake_writer.close()

@@ -31,6 +31,15 @@ def running_server(
 ) -> Iterator[str]:
     """Serve `database_url` (with extra `serve` options and environment) until the block ends;
     yields the base URL. The server's output goes to `log`, shown when it fails to start."""
+    with server_process(database_url, log, *options, env=env) as (_server, url):
+        yield url
+
+
+@contextmanager
+def server_process(
+    database_url: str, log: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """As `running_server`, yielding the process too, for tests that stop it themselves."""
     port = free_port()
     command = [sys.executable, "-m", "dailypapers", "serve", *options]
     with open(log, "wb") as output:
@@ -44,9 +53,10 @@ def running_server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(server, url, log)
-        yield url
+        yield server, url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:

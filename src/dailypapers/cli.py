@@ -248,8 +248,8 @@ def ingest_arxiv(
 ) -> None:
     """Fetch single papers by id from the arXiv query API."""
     settings = _settings(data_dir, db, arxiv_api_url=url)
-    with _reported_errors(), _store(settings) as store, _fetcher(settings) as fetcher:
-        papers = ingest_ids(store, fetcher, settings.arxiv_api_url, ids)
+    with _reported_errors(), _store(settings) as store:
+        papers = ingest_ids(store, _fetcher(settings), settings.arxiv_api_url, ids)
     for paper in papers:
         err.print(f"stored {paper.id}: {escape(paper.title or '')}")
 
@@ -292,7 +292,6 @@ def ingest_oai(
     with (
         _reported_errors(),
         _store(settings) as store,
-        _fetcher(settings) as fetcher,
         _progress() as progress,
     ):
         task = progress.add_task("OAI-PMH", total=None, papers=0, visible=False)
@@ -301,7 +300,7 @@ def ingest_oai(
             done, total = cursor.records, cursor.complete_list_size
             progress.update(task, completed=done, total=total, papers=done, visible=True)
 
-        cursor = harvest(store, fetcher, request, on_page)
+        cursor = harvest(store, _fetcher(settings), request, on_page)
     err.print(f"harvest complete: {cursor.records:,} records in {cursor.pages} pages")
 
 

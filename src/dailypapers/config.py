@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     http_retries: int = Field(
         default=5, description="Times a 503/429/connection failure is retried before giving up."
     )
+    web_fetch_timeout: float = Field(
+        default=12.0,
+        description="Seconds a web request (a submitted paper) waits for arXiv in all, its "
+        "place in the queue and retries included, before it answers 504.",
+    )
+    submissions_pending_per_user: int = Field(
+        default=3,
+        ge=1,
+        description="Submissions one user may have waiting for arXiv at once (per `serve` "
+        "process); one more is answered 429.",
+    )
+    shutdown_timeout: float = Field(
+        default=5.0,
+        description="Seconds `serve` lets requests in flight finish when stopping, then "
+        "cancels them.",
+    )
     batch_size: int = Field(
         default=2000, description="Papers written per transaction in bulk imports."
     )

@@ -37,8 +37,7 @@ def papers_in(store: Store) -> int:
 
 def run_harvest(store: Store, url: str, **fetcher_options: object):
     request = HarvestRequest(url, "oai_dc")
-    with Fetcher(delay=0, **fetcher_options) as fetcher:
-        return harvest(store, fetcher, request)
+    return harvest(store, Fetcher(delay=0, **fetcher_options), request)
 
 
 def test_a_full_harvest_stores_every_record_once(store: Store) -> None:

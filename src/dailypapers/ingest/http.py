@@ -1,9 +1,20 @@
-"""Polite HTTP for arXiv: a delay between requests, Retry-After honoured, one-line errors."""
+"""Polite HTTP for arXiv: one queue per site and process, Retry-After honoured, one-line
+errors.
+
+Every `Fetcher` of a process goes through the one `SiteGate` of the site it asks (arXiv's
+hosts count as one site): one request at a time, over one connection, each starting at
+least `delay` seconds after the one before, whoever asks (a web request, the jobs thread, a
+CLI command). A fetcher's `deadline` bounds a whole `get`, its wait for a turn and its
+retries included, for callers that cannot wait long (the web); `OutOfTime` says it passed.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -15,6 +26,61 @@ from dailypapers.ingest.errors import IngestError
 USER_AGENT = f"dailypapers/{__version__} (self-hosted paper feed)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 600.0
+MIN_ATTEMPT_S = 0.05  # the least time an attempt is given when the deadline is that close
+
+
+class OutOfTime(IngestError):
+    """No answer in time: the site did not answer, or the caller's deadline came first."""
+
+
+class SiteGate:
+    """Requests from this process to one site: one at a time over one connection, each
+    starting `delay` seconds or more after the one before started."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Lock()
+        self._last_start = -math.inf
+        self.client = httpx.Client(
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+
+    @contextmanager
+    def turn(self, delay: float, deadline: float) -> Iterator[None]:
+        """Hold the site for one request. `deadline` is a time.monotonic() (math.inf: none);
+        OutOfTime when the turn cannot start before it."""
+        wait = deadline - time.monotonic()
+        if not self._turn.acquire(timeout=-1 if wait == math.inf else max(wait, 0.0)):
+            raise OutOfTime("no turn in time: earlier requests to the same site were queued")
+        try:
+            start = self._last_start + delay
+            if start > deadline:
+                raise OutOfTime(f"no turn in time: the site is asked at most every {delay:g} s")
+            time.sleep(max(start - time.monotonic(), 0.0))
+            self._last_start = time.monotonic()
+            yield
+        finally:
+            self._turn.release()
+
+
+_GATES: dict[str, SiteGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _site(url: httpx.URL) -> str:
+    if url.host == "arxiv.org" or url.host.endswith(".arxiv.org"):
+        return "arxiv.org"  # export. (the API) and oaipmh. share arXiv's limit
+    return f"{url.scheme}://{url.host}:{url.port}"
+
+
+def site_gate(url: httpx.URL) -> SiteGate:
+    """The process's gate for the site of `url`, made on first use."""
+    site = _site(url)
+    with _GATES_LOCK:
+        if site not in _GATES:
+            _GATES[site] = SiteGate()
+        return _GATES[site]
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:
@@ -31,8 +97,13 @@ def _retry_after(response: httpx.Response, default: float) -> float:
     return min(max((moment - datetime.now(UTC)).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
+def _http_error(request: httpx.URL, response: httpx.Response) -> IngestError:
+    return IngestError(f"{request}: HTTP {response.status_code} {response.reason_phrase}")
+
+
 class Fetcher:
-    """GETs with at least `delay` seconds between requests, retrying 503s and dropped links."""
+    """GETs through the site's gate, retrying 503s and dropped links; with a `deadline`
+    (seconds), a `get` gives up when its answer cannot come within it."""
 
     def __init__(
         self,
@@ -40,48 +111,43 @@ class Fetcher:
         delay: float = 3.0,
         retries: int = 5,
         timeout: float = 60.0,
+        deadline: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.delay = delay
         self.retries = retries
+        self.timeout = timeout
+        self.deadline = deadline
         self.sleep = sleep
-        self.client = httpx.Client(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True
-        )
-        self._last_request = 0.0
-
-    def _wait_politely(self) -> None:
-        remaining = self._last_request + self.delay - time.monotonic()
-        if remaining > 0:
-            self.sleep(remaining)
-        self._last_request = time.monotonic()
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
-        request = str(httpx.URL(url, params=dict(params or {})))
+        request = httpx.URL(url, params=dict(params or {}))
+        gate = site_gate(request)
+        deadline = math.inf if self.deadline is None else time.monotonic() + self.deadline
         for attempt in range(self.retries + 1):
-            self._wait_politely()
+            backoff = self.delay * 2**attempt
             try:
-                response = self.client.get(url, params=params)
+                response = self._attempt(gate, request, deadline)
+            except httpx.TimeoutException as error:
+                failure: IngestError = OutOfTime(f"{request}: {type(error).__name__}: {error}")
             except httpx.HTTPError as error:
-                if attempt == self.retries:
-                    raise IngestError(f"{request}: {type(error).__name__}: {error}") from error
-                self.sleep(self.delay * 2**attempt)
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                self.sleep(_retry_after(response, self.delay * 2**attempt))
-                continue
-            if response.is_error:
-                raise IngestError(
-                    f"{request}: HTTP {response.status_code} {response.reason_phrase}"
-                )
-            return response.content
+                failure = IngestError(f"{request}: {type(error).__name__}: {error}")
+            else:
+                if not response.is_error:
+                    return response.content
+                failure = _http_error(request, response)
+                if response.status_code not in RETRY_STATUSES:
+                    raise failure
+                backoff = _retry_after(response, backoff)
+            if attempt == self.retries or time.monotonic() + backoff > deadline:
+                raise failure
+            self.sleep(backoff)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    def _attempt(self, gate: SiteGate, request: httpx.URL, deadline: float) -> httpx.Response:
+        try:
+            with gate.turn(self.delay, deadline):
+                left = max(deadline - time.monotonic(), MIN_ATTEMPT_S)
+                return gate.client.get(request, timeout=min(self.timeout, left))
+        except OutOfTime as error:
+            raise OutOfTime(f"{request}: {error}") from None

@@ -75,7 +75,9 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         field = (error.headers or {}).get("X-Field")
-        return _error(request, error.status_code, str(error.detail), field)
+        response = _error(request, error.status_code, str(error.detail), field)
+        response.headers.update(error.headers or {})  # Retry-After of a 429, say
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, error: RequestValidationError) -> Response:

@@ -36,6 +36,7 @@ def serve_site(settings: Settings, workers: int) -> None:
         "port": settings.port,
         "proxy_headers": bool(settings.trusted_proxies.strip()),
         "forwarded_allow_ips": settings.trusted_proxies.strip() or None,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,  # then in-flight ones are cancelled
     }
     if workers == 1:
         uvicorn.run(APP, factory=True, **options)

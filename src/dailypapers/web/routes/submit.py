@@ -8,17 +8,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from dailypapers.config import Settings
 from dailypapers.ingest.arxiv_api import normalize_arxiv_id
 from dailypapers.ingest.errors import IngestError
-from dailypapers.ingest.http import Fetcher
+from dailypapers.ingest.http import Fetcher, OutOfTime
 from dailypapers.ingest.lookup import fetch_papers
 from dailypapers.models import Paper, Submission
 from dailypapers.storage import Store
 from dailypapers.storage.papers import get_submissions, paper_hidden
 from dailypapers.storage.upserts import upsert_papers, upsert_submissions
 from dailypapers.web.deps import CsrfDep, StoreDep, UserDep, ViewerDep
+from dailypapers.web.outbound import OutboundCalls
 from dailypapers.web.render import respond, wants_json
 from dailypapers.web.schemas import SubmissionOut, SubmitForm
 
@@ -43,34 +45,46 @@ def _paper_id(text: str) -> str:
         raise _bad_input(str(error)) from None
 
 
-def _fetch(settings: Settings, paper_id: str) -> Paper:
-    """The paper from the arXiv API: 404 when arXiv does not know it, 502 when it fails us."""
-    with Fetcher(
+def _outbound(request: Request) -> OutboundCalls:
+    """One per app, made on first use (on the event loop: no race)."""
+    if not hasattr(request.app.state, "outbound"):
+        request.app.state.outbound = OutboundCalls(request.app.state.settings)
+    return request.app.state.outbound  # type: ignore[no-any-return]
+
+
+async def _fetch(outbound: OutboundCalls, settings: Settings, paper_id: str) -> Paper:
+    """The paper from the arXiv API, off the request threads and within web_fetch_timeout:
+    404 when arXiv does not know it, 502 when it fails us, 504 when it is too slow."""
+    fetcher = Fetcher(
         delay=settings.polite_delay,
         retries=settings.http_retries,
         timeout=settings.http_timeout,
-    ) as fetcher:
-        try:
-            found = fetch_papers(fetcher, settings.arxiv_api_url, [paper_id])
-        except IngestError as error:
-            raise HTTPException(502, f"arXiv did not answer, try again later: {error}") from None
+        deadline=settings.web_fetch_timeout,
+    )
+    try:
+        found = await outbound.call(
+            lambda: fetch_papers(fetcher, settings.arxiv_api_url, [paper_id])
+        )
+    except OutOfTime as error:
+        raise HTTPException(
+            504, f"arXiv did not answer in time, try again later: {error}"
+        ) from None
+    except IngestError as error:
+        raise HTTPException(502, f"arXiv did not answer, try again later: {error}") from None
     for paper in found:
         if paper.id == paper_id:
             return paper
     raise HTTPException(404, f"arXiv has no paper {paper_id}")
 
 
-def submit_paper(
-    settings: Settings, store: Store, text: str, username: str
-) -> tuple[Submission, bool]:
-    """Put the paper on today's list; (its submission, whether it is new). A paper submitted
-    before keeps its first submission; one already stored is not fetched again."""
-    paper_id = _paper_id(text)
+def _hidden(store: Store, paper_id: str) -> bool | None:
     with store.read() as connection:
-        hidden = paper_hidden(connection, paper_id)
-    if hidden:
-        raise HTTPException(403, f"paper {paper_id} was hidden by an admin")
-    fetched = [_fetch(settings, paper_id)] if hidden is None else []
+        return paper_hidden(connection, paper_id)
+
+
+def _record(
+    store: Store, fetched: list[Paper], paper_id: str, username: str
+) -> tuple[Submission, bool]:
     with store.transaction() as connection:
         upsert_papers(connection, fetched)
         earlier = get_submissions(connection, [paper_id]).get(paper_id)
@@ -79,6 +93,23 @@ def submit_paper(
         submission = Submission(paper_id, datetime.now(UTC), username, upvotes=0, source="local")
         upsert_submissions(connection, [submission])
     return submission, True
+
+
+async def submit_paper(
+    request: Request, store: Store, text: str, username: str
+) -> tuple[Submission, bool]:
+    """Put the paper on today's list; (its submission, whether it is new). A paper submitted
+    before keeps its first submission; one already stored is not fetched again. A user has
+    a few submissions pending at once, no more (429)."""
+    paper_id = _paper_id(text)
+    outbound = _outbound(request)
+    with outbound.pending(username):
+        hidden = await run_in_threadpool(_hidden, store, paper_id)
+        if hidden:
+            raise HTTPException(403, f"paper {paper_id} was hidden by an admin")
+        settings = request.app.state.settings
+        fetched = [await _fetch(outbound, settings, paper_id)] if hidden is None else []
+        return await run_in_threadpool(_record, store, fetched, paper_id, username)
 
 
 @router.get("/submit", response_class=HTMLResponse, summary="The form to submit a paper")
@@ -99,17 +130,19 @@ def submit_form(request: Request, viewer: ViewerDep) -> Response:
     dependencies=[CsrfDep],
     summary="Submit a paper by arXiv id or URL",
 )
-def submit(
+async def submit(
     request: Request, store: StoreDep, viewer: UserDep, arxiv_id: ArxivIdField = ""
 ) -> Response:
     json = wants_json(request) or request.state.by_token
     try:
-        submission, new = submit_paper(request.app.state.settings, store, arxiv_id, viewer.username)
+        submission, new = await submit_paper(request, store, arxiv_id, viewer.username)
     except HTTPException as error:
         if json:
             raise
         data = SubmitForm(arxiv_id=arxiv_id[:MAX_INPUT_CHARS], error=error.detail)
-        return respond(request, "submit.html", data, error.status_code)
+        page = respond(request, "submit.html", data, error.status_code)
+        page.headers.update(error.headers or {})
+        return page
     if not json:
         return RedirectResponse(f"/papers/{submission.paper_id}", 303)
     result = SubmissionOut(
