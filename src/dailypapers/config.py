@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+RATE_PATTERN = rf"^\d+/({'|'.join(PERIODS)})$"  # "5/hour"
+
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("dailypapers"))
+
+
+def _rate(default: str, what: str) -> Any:
+    return Field(
+        default=default,
+        pattern=RATE_PATTERN,
+        description=f"At most this many {what}, as COUNT/PERIOD (second, minute, hour, day).",
+    )
 
 
 class Settings(BaseSettings):
@@ -114,6 +126,32 @@ class Settings(BaseSettings):
         description="Hour of the day, in each subscriber's time zone, at which `serve` mails "
         "digests (weekly ones on Mondays).",
     )
+
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a request's line and headers; a slower "
+        "connection is closed (slowloris).",
+    )
+    rate_limits: bool = Field(
+        default=True,
+        description="Enforce the rate limits below (429 with Retry-After); false turns them "
+        "all off, for benchmarks and private deployments.",
+    )
+    rate_limit_signups_per_address: str = _rate("10/hour", "sign-ups from one address")
+    rate_limit_votes_per_user: str = _rate("300/hour", "votes by one user")
+    rate_limit_votes_per_address: str = _rate("2000/hour", "votes from one address")
+    rate_limit_comments_per_user: str = _rate("30/hour", "comments (new or edited) by one user")
+    rate_limit_comments_per_address: str = _rate("200/hour", "comments from one address")
+    rate_limit_submissions_per_user: str = _rate("30/hour", "paper submissions by one user")
+    rate_limit_submissions_per_address: str = _rate("100/hour", "submissions from one address")
+    rate_limit_confirmations_per_address: str = _rate(
+        "5/hour", "subscription confirmation mails asked for from one address"
+    )
+    rate_limit_confirmations_per_mailbox: str = _rate(
+        "5/day", "confirmation mails to one mailbox (a+b@x and a.b@x count as ab@x)"
+    )
+    rate_limit_confirmations_per_site: str = _rate("100/hour", "confirmation mails in all")
 
     @property
     def database_url(self) -> str:

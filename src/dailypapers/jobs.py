@@ -23,11 +23,13 @@ from dailypapers.config import Settings
 from dailypapers.mail.delivery import DeliveryError, send_due_digests
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store, open_store
+from dailypapers.storage.ratelimit import forget_expired
 
 log = logging.getLogger(__name__)
 DIGEST_INTERVAL_S = 300.0  # digests go out within five minutes of the digest hour
 SEARCH_INTERVAL_S = 30.0
 SEARCH_EMBED_SLICE = 1024  # papers embedded per turn: about a minute on two cores
+RATE_LIMIT_PRUNE_INTERVAL_S = 3600.0
 
 
 @dataclass
@@ -80,6 +82,10 @@ def site_jobs(settings: Settings, store: Store) -> JobRunner:
     runner.add("digests", DIGEST_INTERVAL_S, lambda: _mail_digests(settings, store))
     search = SearchService(settings, store)
     runner.add("search index", SEARCH_INTERVAL_S, lambda: _index_search(search))
+    # Keys seen once (an address that signed up and left) would otherwise stay for good.
+    runner.add(
+        "rate limit counts", RATE_LIMIT_PRUNE_INTERVAL_S, lambda: forget_expired(store, time.time())
+    )
     return runner
 
 

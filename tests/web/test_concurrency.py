@@ -33,7 +33,10 @@ VOTING_TIMEOUT_S = 300.0
 def live_server(store: Store, database_url: str, tmp_path: Path) -> Iterator[str]:
     """`python -m dailypapers serve --workers 2` on a free loopback port, over this test's db."""
     load_demo_if_empty(store)  # before the workers start: one process imports
-    with running_server(database_url, tmp_path / "server.log", "--workers", "2") as url:
+    unlimited = {"DAILYPAPERS_RATE_LIMITS": "false"}  # 10,000 votes from one address
+    with running_server(
+        database_url, tmp_path / "server.log", "--workers", "2", env=unlimited
+    ) as url:
         yield url
 
 

@@ -17,7 +17,7 @@ from dailypapers.mail.tokens import CONFIRM, UNSUBSCRIBE, LinkSigner, link_signe
 from dailypapers.models import User
 from dailypapers.storage import Store
 from dailypapers.storage.secret import stored_signing_secret
-from dailypapers.storage.subscriptions import subscriber_by_email
+from dailypapers.storage.subscriptions import subscriber_by_email, update_subscriber
 from dailypapers.web import create_app
 from tests.live_server import free_port
 from tests.mail.helpers import DAY, mail_settings_for, text_and_html
@@ -250,3 +250,106 @@ def test_an_unreachable_smtp_server_is_a_503_and_a_later_try_works(
     up = TestClient(create_app(mail_settings_for(mailbox), store))
     assert post(up, "/subscribe", email="ada@example.org").status_code == 200
     assert len(mailbox.to("ada@example.org")) == 1
+
+
+def test_thirty_plus_addresses_of_one_mailbox_get_five_mails(
+    client: TestClient, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    """The form was a mail cannon: 30 plus-addresses of one mailbox got 30 mails in 2 s."""
+    answers = [post(client, "/subscribe", email=f"ada+{n}@example.org") for n in range(30)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 25
+    assert mailbox.count() == 5
+    refused = answers[-1]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 86400
+    assert "too many confirmation mails" in refused.text
+    answer = client.post(
+        "/subscribe.json",
+        data={"email": "ada+31@example.org"},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert answer.status_code == 429 and answer.json()["error"].startswith("too many confirmation")
+
+
+@pytest.mark.parametrize(
+    ("limit", "addresses", "mailed"),
+    [
+        # one mailbox however it is written: plus tags and dots
+        ("mailbox", ["a.b+1@x.org", "ab+2@x.org", "a.b@x.org", "A.B+3@x.org"], 3),
+        # many mailboxes, one site
+        ("site", [f"reader{n}@x.org" for n in range(5)], 3),
+    ],
+)
+def test_confirmation_mails_are_limited_per_mailbox_and_per_site(
+    store: Store,
+    mailbox: Mailbox,
+    feed: dict[str, str],
+    limit: str,
+    addresses: list[str],
+    mailed: int,
+) -> None:
+    settings = mail_settings_for(
+        mailbox,
+        rate_limit_confirmations_per_address="100/hour",
+        **{f"rate_limit_confirmations_per_{limit}": "3/hour"},
+    )
+    client = TestClient(create_app(settings, store))
+    statuses = [post(client, "/subscribe", email=address).status_code for address in addresses]
+    assert statuses == [200] * mailed + [429] * (len(addresses) - mailed)
+    assert mailbox.count() == mailed
+
+
+def test_refused_confirmations_leave_no_trace_and_rate_limits_false_lifts_them(
+    store: Store, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    strict = mail_settings_for(mailbox, rate_limit_confirmations_per_site="0/hour")
+    assert (
+        post(TestClient(create_app(strict, store)), "/subscribe", email="ada@x.org").status_code
+        == 429
+    )
+    with store.read() as connection:  # refused: the next allowed request mails at once
+        assert subscriber_by_email(connection, "ada@x.org").confirmation_sent_at is None  # type: ignore[union-attr]
+    off = mail_settings_for(mailbox, rate_limit_confirmations_per_site="0/hour", rate_limits=False)
+    client = TestClient(create_app(off, store))
+    for n in range(8):
+        assert post(client, "/subscribe", email=f"ada+{n}@x.org").status_code == 200
+    assert mailbox.count() == 8
+
+
+def test_a_confirmation_link_confirms_once(
+    client: TestClient, store: Store, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    """It re-subscribed, for its 7 days, whoever had unsubscribed since."""
+    post(client, "/subscribe", email="ada@example.org")
+    confirm = confirmation_path(mailbox, "ada@example.org")
+    assert post(client, confirm).status_code == 200
+    with store.read() as connection:
+        ada = subscriber_by_email(connection, "ada@example.org")
+    assert ada is not None and ada.active
+    unsubscribe = link_signer(client.app.state.settings, store).make(  # type: ignore[attr-defined]
+        UNSUBSCRIBE, {"s": ada.id, "e": ada.email}
+    )
+    assert post(client, f"/unsubscribe/{unsubscribe}").status_code == 200
+
+    for answer in (client.get(confirm), post(client, confirm), post(client, f"{confirm}.json")):
+        assert answer.status_code == 400
+        assert "confirmation link was used already" in answer.text
+    with store.read() as connection:
+        assert not subscriber_by_email(connection, "ada@example.org").active  # type: ignore[union-attr]
+
+
+def test_a_link_asked_for_after_confirming_still_works(
+    store: Store, mailbox: Mailbox, feed: dict[str, str]
+) -> None:
+    """Confirm once means once per link: a new link (new choices, say) confirms again."""
+    signer_settings = mail_settings_for(mailbox)
+    client = TestClient(create_app(signer_settings, store))
+    post(client, "/subscribe", email="ada@example.org")
+    assert post(client, confirmation_path(mailbox, "ada@example.org")).status_code == 200
+    with store.transaction() as connection:  # ten minutes on: the form mails again
+        ada = subscriber_by_email(connection, "ada@example.org")
+        update_subscriber(connection, ada.id, confirmation_sent_at=None)  # type: ignore[union-attr]
+    post(client, "/subscribe", email="ada@example.org", frequency="weekly")
+    second = link_in(mailbox.to("ada@example.org")[-1], "/subscribe/confirm/")
+    assert post(client, second).status_code == 200
+    with store.read() as connection:
+        assert subscriber_by_email(connection, "ada@example.org").frequency == "weekly"  # type: ignore[union-attr]

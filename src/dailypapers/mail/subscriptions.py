@@ -25,6 +25,7 @@ from dailypapers.mail.tokens import CONFIRM, TokenError, link_signer
 from dailypapers.models import Subscriber
 from dailypapers.search.query import QueryError, parse_query
 from dailypapers.storage import Store
+from dailypapers.storage.ratelimit import Rate, RateLimited, Rule, enforce
 from dailypapers.storage.subscriptions import (
     add_search,
     add_subscriber,
@@ -138,6 +139,26 @@ def request_subscription(
         return None
 
 
+def mailbox(address: str) -> str:
+    """The mailbox an address reaches, for counting only: a+tag@x, a.b@x and ab@x are one
+    (plus-addressing everywhere, dots as Gmail ignores them)."""
+    local, _, domain = address.partition("@")
+    return f"{local.split('+')[0].replace('.', '')}@{domain}"
+
+
+def confirmation_rules(settings: Settings, email: str, client: str) -> list[Rule]:
+    """The limits on confirmation mails: per asking address, per mailbox, for the site."""
+    limits = [
+        ("address", client, settings.rate_limit_confirmations_per_address, "from your address"),
+        ("mailbox", mailbox(email), settings.rate_limit_confirmations_per_mailbox, "to it"),
+        ("site", "all", settings.rate_limit_confirmations_per_site, "from this site"),
+    ]
+    return [
+        Rule(f"confirmations/{kind}/{name}", Rate.parse(rate), f"too many confirmation mails {to}")
+        for kind, name, rate, to in limits
+    ]
+
+
 def subscribe(
     settings: Settings,
     store: Store,
@@ -145,15 +166,23 @@ def subscribe(
     choices: Choices,
     user_id: int | None,
     now: datetime,
+    client: str = "unknown",
 ) -> None:
-    """Mail `email` a link that confirms these choices (and links the account `user_id`).
+    """Mail `email` a link that confirms these choices (and links the account `user_id`),
+    within the limits on confirmation mails (RateLimited) for a request from `client`.
     Nothing else is ever sent to an address before its owner follows such a link."""
     subscriber = request_subscription(store, email, choices, now)
     if subscriber is None:
         return
+    if settings.rate_limits:
+        try:
+            enforce(store, confirmation_rules(settings, email, client), now.timestamp())
+        except RateLimited:
+            _not_mailed(store, subscriber)
+            raise
     base = settings.base_url.rstrip("/")
     token = link_signer(settings, store).make(
-        CONFIRM, confirmation_payload(subscriber, choices, user_id)
+        CONFIRM, confirmation_payload(subscriber, choices, user_id, now)
     )
     confirm_url = f"{base}/subscribe/confirm/{token}"
     try:
@@ -162,24 +191,42 @@ def subscribe(
         with SmtpConnection(settings) as smtp:
             smtp.send(sender.addr_spec, email, message, handed_over=lambda: None)
     except (SmtpFailure, AddressSettingError) as failure:
-        with store.transaction() as connection:  # let the next try mail at once
-            update_subscriber(connection, subscriber.id, confirmation_sent_at=None)
+        _not_mailed(store, subscriber)
         raise ConfirmationNotSent(
             f"the confirmation mail could not be sent ({failure}); try again later", "email"
         ) from None
 
 
+def _not_mailed(store: Store, subscriber: Subscriber) -> None:
+    """No confirmation went out after all: let the next request mail one at once."""
+    with store.transaction() as connection:
+        update_subscriber(connection, subscriber.id, confirmation_sent_at=None)
+
+
 def confirmation_payload(
-    subscriber: Subscriber, choices: Choices, user_id: int | None
+    subscriber: Subscriber, choices: Choices, user_id: int | None, now: datetime
 ) -> dict[str, Any]:
-    """What a confirmation link carries: who, their choices, and the account to link."""
+    """What a confirmation link carries: who, their choices, the account to link, and when
+    it was made (a link confirms once: not after any confirmation since then)."""
     return {
         **holder_payload(subscriber),
         "f": choices.frequency,
         "c": list(choices.categories),
         "z": choices.time_zone,
         "u": user_id,
+        "t": now.timestamp(),
     }
+
+
+def unused_confirmation(connection: Connection, payload: dict[str, Any]) -> Subscriber:
+    """The subscriber a confirmation link names, unless it (or a later link) was followed
+    already: else a link would subscribe again, for its 7 days, someone who had left."""
+    subscriber = holder(connection, payload)
+    made = payload.get("t")
+    confirmed = subscriber.confirmed_at
+    if confirmed is not None and not (isinstance(made, float) and made > confirmed.timestamp()):
+        raise TokenError("this confirmation link was used already; ask for a new one")
+    return subscriber
 
 
 def holder_payload(subscriber: Subscriber) -> dict[str, Any]:
@@ -199,7 +246,7 @@ def confirm(store: Store, payload: dict[str, Any], now: datetime) -> Subscriber:
     """Follow a confirmation link: its choices take effect, digests start (again)."""
     choices = Choices(str(payload["f"]), tuple(payload["c"]), str(payload["z"]))
     with store.transaction() as connection:
-        subscriber = holder(connection, payload)
+        subscriber = unused_confirmation(connection, payload)
         _apply(connection, subscriber.id, choices)
         update_subscriber(connection, subscriber.id, confirmed_at=now, unsubscribed_at=None)
         if payload.get("u") is not None:

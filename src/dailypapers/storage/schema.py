@@ -281,3 +281,13 @@ signing_secret = Table(
 
 Index("ix_outbox_period_key", outbox.c.period_key)
 Index("ix_outbox_updated_at", outbox.c.updated_at)
+
+# Requests counted per key ("votes/user/12") and fixed window, for the rate limits.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),  # Unix seconds
+    Column("expires_at", BigInteger, nullable=False, index=True),
+    Column("hits", Integer, nullable=False),
+)

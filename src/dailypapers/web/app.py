@@ -16,11 +16,14 @@ from dailypapers import __version__
 from dailypapers.config import Settings
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
+from dailypapers.storage.ratelimit import RateLimited
+from dailypapers.web.hardening import HeadAsGet, SecurityHeaders
 from dailypapers.web.page_cache import PageCache
 from dailypapers.web.render import TEMPLATES, csrf_key, wants_json
 from dailypapers.web.routes import (
     about,
     accounts,
+    api_docs,
     comments,
     feeds,
     hf_api,
@@ -85,25 +88,44 @@ def _install_error_pages(app: FastAPI) -> None:
         field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
         return _error(request, 400, f"{field}: {first.get('msg', 'invalid')}", field)
 
+    @app.exception_handler(RateLimited)
+    async def too_many(request: Request, error: RateLimited) -> Response:
+        seconds = error.retry_after
+        wait = f"{-(-seconds // 60)} min" if seconds >= 120 else f"{seconds} s"
+        response = _error(request, 429, f"{error}: try again in {wait}")
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
     @app.exception_handler(DataError)
     async def unstorable(request: Request, error: DataError) -> Response:
         # PostgreSQL refuses some text that SQLite takes, NUL characters above all.
         return _error(request, 400, "the request holds characters that cannot be stored (NUL?)")
 
 
+class Site(FastAPI):
+    """The app with HEAD and the security headers outside everything, Starlette's own 500
+    page included (it sits outside all added middleware)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return HeadAsGet(SecurityHeaders(super().build_middleware_stack()))
+
+
 def create_app(settings: Settings, store: Store) -> FastAPI:
-    app = FastAPI(
+    app = Site(
         title="dailypapers",
         version=__version__,
         description="The daily feed of research papers, as HTML and JSON.",
+        docs_url=None,  # api_docs serves them without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
     app.state.csrf_key = csrf_key(settings, store)
     app.state.search = SearchService(settings, store)
     app.add_middleware(BodyLimit)
-    app.add_middleware(PageCache)  # outermost: a kept page skips everything else
+    app.add_middleware(PageCache)  # outermost but Site's own: a kept page skips the rest
     _install_error_pages(app)
+    api_docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(papers.router)
     app.include_router(feeds.router)
@@ -116,4 +138,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(subscriptions.router)
     app.include_router(search.router)
+    app.include_router(api_docs.router)
     return app

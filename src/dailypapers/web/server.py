@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from dailypapers.config import Settings
+from dailypapers.slow_clients import HeaderDeadline
 from dailypapers.storage import open_store
 from dailypapers.web.app import create_app
 
@@ -36,6 +38,7 @@ def serve_site(settings: Settings, workers: int) -> None:
         "port": settings.port,
         "proxy_headers": bool(settings.trusted_proxies.strip()),
         "forwarded_allow_ips": settings.trusted_proxies.strip() or None,
+        "http": partial(HeaderDeadline, header_timeout=settings.header_timeout),
         "timeout_graceful_shutdown": settings.shutdown_timeout,  # then in-flight ones are cancelled
     }
     if workers == 1:

@@ -31,6 +31,7 @@ from dailypapers.accounts import (
 from dailypapers.models import User
 from dailypapers.storage.users import account_address, api_tokens_of
 from dailypapers.web.deps import SESSION_COOKIE, AdminDep, CsrfDep, StoreDep, UserDep
+from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, same_site_referer, wants_json
 from dailypapers.web.schemas import AccountPage, FormPage, TokenOut, UserOut
 
@@ -84,7 +85,11 @@ def signup_form(request: Request, next: str = "/") -> Response:
     return respond(request, "signup.html", FormPage(next=_local_path(next)))
 
 
-@router.post("/signup", dependencies=[CsrfDep], summary="Make an account and sign in")
+@router.post(
+    "/signup",
+    dependencies=[CsrfDep, RateLimit("signups")],
+    summary="Make an account and sign in",
+)
 def signup(
     request: Request,
     store: StoreDep,

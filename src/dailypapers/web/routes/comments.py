@@ -17,6 +17,7 @@ from dailypapers.storage.papers import set_paper_hidden
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import AdminDep, CsrfDep, StoreDep, UserDep
 from dailypapers.web.lists import check_visible
+from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import wants_json
 from dailypapers.web.schemas import CommentOut, PaperHiddenOut
 
@@ -92,7 +93,7 @@ def _comment_answer(
     "/papers/{paper_id:arxiv}/comments",
     response_model=CommentOut,
     status_code=201,
-    dependencies=[CsrfDep],
+    dependencies=[CsrfDep, RateLimit("comments")],
     summary="Comment on a paper, or reply to one of its comments",
 )
 def post_comment(
@@ -116,7 +117,7 @@ def post_comment(
 @router.post(
     "/comments/{comment_id}/edit",
     response_model=CommentOut,
-    dependencies=[CsrfDep],
+    dependencies=[CsrfDep, RateLimit("comments")],
     summary="Edit your comment",
 )
 def edit_comment(

@@ -33,6 +33,7 @@ from dailypapers.web.lists import (
     trending_page,
 )
 from dailypapers.web.page_cache import share_with_anonymous
+from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, same_site_referer, wants_json
 from dailypapers.web.schemas import EntryOut, PaperPage, PapersPage, VoteOut
 
@@ -153,7 +154,7 @@ def paper(
 @router.post(
     "/papers/{paper_id:arxiv}/vote",
     response_model=VoteOut,
-    dependencies=[CsrfDep],
+    dependencies=[CsrfDep, RateLimit("votes")],
     summary="Upvote a paper, or take the upvote back",
 )
 def vote(

@@ -21,6 +21,7 @@ from dailypapers.storage.papers import get_submissions, paper_hidden
 from dailypapers.storage.upserts import upsert_papers, upsert_submissions
 from dailypapers.web.deps import CsrfDep, StoreDep, UserDep, ViewerDep
 from dailypapers.web.outbound import OutboundCalls
+from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, wants_json
 from dailypapers.web.schemas import SubmissionOut, SubmitForm
 
@@ -120,14 +121,14 @@ def submit_form(request: Request, viewer: ViewerDep) -> Response:
 @router.post(
     "/submit",
     response_model=SubmissionOut,
-    dependencies=[CsrfDep],
+    dependencies=[CsrfDep, RateLimit("submissions")],
     summary="Submit a paper by arXiv id or URL",
 )
 @router.post(
     "/submit.json",
     response_model=SubmissionOut,
     status_code=201,
-    dependencies=[CsrfDep],
+    dependencies=[CsrfDep, RateLimit("submissions")],
     summary="Submit a paper by arXiv id or URL",
 )
 async def submit(

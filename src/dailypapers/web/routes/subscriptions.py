@@ -29,6 +29,7 @@ from dailypapers.mail.subscriptions import (
     save_search,
     subscribe,
     unsubscribe,
+    unused_confirmation,
 )
 from dailypapers.mail.tokens import (
     CONFIRM,
@@ -43,6 +44,7 @@ from dailypapers.storage import Store
 from dailypapers.storage.subscriptions import subscriber_of_user
 from dailypapers.storage.users import user_by_id
 from dailypapers.web.deps import CsrfDep, StoreDep, ViewerDep
+from dailypapers.web.ratelimit import client_address
 from dailypapers.web.render import respond, wants_json
 from dailypapers.web.schemas import (
     ConfirmPage,
@@ -119,7 +121,8 @@ def subscribe_post(
             choices = check_choices(connection, frequency, parse_categories(categories), time_zone)
         now = datetime.now(UTC)
         user_id = viewer.id if viewer else None
-        subscribe(request.app.state.settings, store, address, choices, user_id, now)
+        settings = request.app.state.settings
+        subscribe(settings, store, address, choices, user_id, now, client_address(request))
     except SubscriptionError as error:
         status = 503 if isinstance(error, ConfirmationNotSent) else 400
         if wants_json(request):
@@ -163,7 +166,10 @@ def confirm_page(request: Request, store: StoreDep, token: str) -> Response:
     mail must not subscribe anyone."""
     payload = _read(request, store, CONFIRM, token)
     with store.read() as connection:
-        _holder_or_400(connection, payload)
+        try:
+            unused_confirmation(connection, payload)
+        except TokenError as error:
+            raise HTTPException(400, str(error)) from None
     return respond(request, "subscribe_confirm.html", _confirm_page(store, payload, False))
 
 
