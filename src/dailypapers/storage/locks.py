@@ -8,11 +8,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import text
 
-from dailypapers.storage.store import Store
+if TYPE_CHECKING:  # store.py takes its migration lock with file_lock
+    from dailypapers.storage.store import Store
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def exclusive(store: Store, name: str, wait: float = 0.0) -> Iterator[bool]:
             yield held
         return
     deadline = time.monotonic() + wait
-    key = zlib.crc32(name.encode())
+    key = advisory_key(name)
     with store.engine.connect() as connection:
 
         def take() -> bool:
@@ -44,6 +45,11 @@ def exclusive(store: Store, name: str, wait: float = 0.0) -> Iterator[bool]:
             if held:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 connection.commit()
+
+
+def advisory_key(name: str) -> int:
+    """The number PostgreSQL's advisory locks know the lock `name` by."""
+    return zlib.crc32(name.encode())
 
 
 @contextmanager

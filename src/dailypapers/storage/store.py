@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,13 +13,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
 
 from dailypapers.storage import schema
 from dailypapers.storage.bulk import json_text
+from dailypapers.storage.locks import advisory_key, file_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_WAIT_S = 600.0  # for another process's migration (an index over millions of rows)
 
 
 class StoreError(Exception):
@@ -33,24 +37,36 @@ def _normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
+    # First: a process opening the file while another creates it or turns on WAL waits.
+    cursor.execute("PRAGMA busy_timeout=10000")
     # Rows carry ~1 KB abstracts: 16 KB pages write them ~30% faster than 4 KB ones.
     # Takes effect when the file is created (a no-op afterwards, and in WAL mode).
     cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def _prepare_sqlite_file(database: str) -> None:
+def _check_sqlite_folder(database: str) -> None:
+    """Make the database's folder and check that SQLite may write the file and its -wal and
+    -shm there. Never by opening the file: closing any descriptor of it drops every POSIX lock
+    this process holds on it through SQLite, and another process that then finds no one else
+    using the database deletes the WAL that this one goes on writing (acknowledged writes lost)."""
     path = Path(database)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab"):
-            pass
+        for needed in (path.parent, path):
+            if needed.exists() and not os.access(needed, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
     except OSError as error:
         raise StoreError(f"cannot write database {path}: {error.strerror or error}") from error
+
+
+def _first_line(error: Exception) -> str:
+    """A database error as one line: the driver's message, without SQLAlchemy's statement dump."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 class Store:
@@ -68,15 +84,32 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, connection: Connection | None = None) -> Iterator[Connection]:
         """Every write goes through here; each one moves the data version on, last (so that
-        on PostgreSQL its row is locked only while committing)."""
-        with self.engine.begin() as connection:
-            yield connection
-            connection.execute(_NEXT_VERSION)
+        on PostgreSQL its row is locked only while committing). On the caller's `connection`
+        when given (see `read`), after committing what it has read so far."""
+        with self._begun(connection) as begun:
+            yield begun
+            begun.execute(_NEXT_VERSION)
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def _begun(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        connection.commit()
+        with connection.begin():
+            yield connection
+
+    @contextmanager
+    def read(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """A connection to read on: the caller's when given, else one from the pool. A web
+        request holds one for its whole life and hands it down: checking out a second while
+        holding one deadlocks the pool once every connection is held by such a request."""
+        if connection is not None:
+            yield connection
+            return
         with self.engine.connect() as connection:
             yield connection
 
@@ -92,9 +125,32 @@ class Store:
             return MigrationContext.configure(connection).get_current_revision() != head
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; a no-op when it is there already."""
-        with self.engine.begin() as connection:
-            command.upgrade(self._alembic_config(connection), "head")
+        """Bring the schema to the newest revision; a no-op when it is there already. One
+        process at a time: others started together wait for it, then find nothing to do."""
+        try:
+            with self._migration_lock(), self.engine.begin() as connection:
+                if self.dialect == "postgresql":  # released by the commit
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    connection.execute(lock, {"key": advisory_key("migrate")})
+                command.upgrade(self._alembic_config(connection), "head")
+        except StoreError:
+            raise
+        except Exception as error:
+            raise StoreError(f"cannot migrate {self.url}: {_first_line(error)}") from error
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """SQLite: an flock on a file beside the database (PostgreSQL locks in the migration's
+        transaction). SQLite runs DDL outside transactions, so without it a second process
+        would find half a schema."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        with file_lock(f"{database}.migrate.lock", MIGRATION_WAIT_S) as held:
+            if not held:
+                raise StoreError(f"another process has been migrating {self.url} for too long")
+            yield
 
     def backup(self, target: Path) -> None:
         """Copy a live SQLite database with the online backup API (readers and writers go on)."""
@@ -122,16 +178,28 @@ def data_version(connection: Connection) -> int:
     return int(connection.execute(select(schema.data_version.c.version)).scalar_one())
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open SQLite (`sqlite:///file`, WAL) or PostgreSQL (`postgresql://…`) and migrate it."""
+def open_store(
+    url: str,
+    *,
+    migrate: bool = True,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+) -> Store:
+    """Open SQLite (`sqlite:///file`, WAL) or PostgreSQL (`postgresql://…`) and migrate it.
+    The pool keeps `pool_size` connections, lends `max_overflow` more, and makes a caller
+    wait up to `pool_timeout` seconds for one (SQLAlchemy's defaults)."""
     parsed = make_url(_normalise_url(url))
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            _prepare_sqlite_file(parsed.database)
-        engine = create_engine(parsed, json_serializer=json_text)
+            _check_sqlite_folder(parsed.database)
+        else:
+            pool = {}  # one connection per thread: nothing to size
+        engine = create_engine(parsed, json_serializer=json_text, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
+        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=json_text, **pool)
     else:
         raise StoreError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
     store = Store(engine)
@@ -141,5 +209,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
                 store.migrate()
         except Exception as error:
             store.close()
-            raise StoreError(f"cannot open database {store.url}: {error}") from error
+            if isinstance(error, StoreError):
+                raise
+            raise StoreError(f"cannot open database {store.url}: {_first_line(error)}") from error
     return store
