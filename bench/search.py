@@ -260,7 +260,8 @@ def recall_at_10(service, matrix, ids, encoder, queries) -> None:  # type: ignor
     hits = 0
     for vector in vectors:
         exact = {ids[i] for i in np.argsort(-(matrix @ vector))[:10]}
-        found = {paper_id for paper_id, _ in service._dense(vector, 10)}
+        with service.store.read() as connection:
+            found = {paper_id for paper_id, _ in service._dense(connection, vector, 10)}
         hits += len(exact & found)
     print(f"HNSW recall@10     {hits / (10 * len(vectors)):.3f} (against exact search)")
 

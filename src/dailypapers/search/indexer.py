@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import Connection
 
 from dailypapers.search.encoder import Encoder, paper_text
 from dailypapers.search.keyword import KeywordIndex, exclusive
@@ -39,16 +40,21 @@ def _nothing(_done: int) -> None:
 
 
 def catch_up_keywords(
-    store: Store, keyword: KeywordIndex, advance: Advance = _nothing, wait: float = 0.0
+    store: Store,
+    keyword: KeywordIndex,
+    advance: Advance = _nothing,
+    wait: float = 0.0,
+    connection: Connection | None = None,
 ) -> int:
     """Index what the queue holds; returns how many papers were (re)indexed or removed.
-    Raises BlockingIOError when another process is still writing the index after `wait`."""
+    Raises BlockingIOError when another process is still writing the index after `wait`.
+    On the caller's `connection` when given (a search in a web request)."""
     done = 0
     with keyword.writer(wait) as writer:
         while True:
-            with store.read() as connection:
-                ids, last = queued_papers(connection, 2000)
-                found = searchable_papers(connection, ids)
+            with store.read(connection) as reading:
+                ids, last = queued_papers(reading, 2000)
+                found = searchable_papers(reading, ids)
             if last is None:
                 return done
             for paper in found:
@@ -56,8 +62,8 @@ def catch_up_keywords(
             for paper_id in set(ids) - {paper.id for paper in found}:
                 writer.remove(paper_id)
             writer.commit()
-            with store.transaction() as connection:
-                forget_queued(connection, last)
+            with store.transaction(connection) as writing:
+                forget_queued(writing, last)
             done += len(ids)
             advance(len(ids))
 

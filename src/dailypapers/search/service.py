@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
 from dailypapers.config import Settings
@@ -65,7 +66,8 @@ def index_folder(store: Store, settings: Settings) -> Path:
 
 
 class SearchService:
-    """One per process: it holds the encoder and the open indexes."""
+    """One per process: it holds the encoder and the open indexes. Whoever holds a connection
+    (a web request) passes it as `connection`: everything is then read on it."""
 
     def __init__(self, settings: Settings, store: Store, encoder: Encoder | None = None) -> None:
         self.settings = settings
@@ -91,17 +93,17 @@ class SearchService:
                 self._encoder = MiniLM(self.settings.cache_dir, self.settings.device)
             return self._encoder
 
-    def catch_up(self) -> None:
+    def catch_up(self, connection: Connection | None = None) -> None:
         """Make papers written since the last search searchable by keyword (SQLite). When
         another process is at it (serve's job, `dailypapers index`), wait a while for it to
         finish, then search what it has committed so far."""
         if self.keyword is None:
             return
-        with self.store.read() as connection:
-            pending = queue_length(connection)
-        if pending:
-            with suppress(BlockingIOError):
-                catch_up_keywords(self.store, self.keyword, wait=CATCH_UP_WAIT_S)
+        with self.store.read(connection) as reading, suppress(BlockingIOError):
+            if queue_length(reading):
+                catch_up_keywords(
+                    self.store, self.keyword, wait=CATCH_UP_WAIT_S, connection=reading
+                )
         self.keyword.reload()
 
     def search(
@@ -111,38 +113,44 @@ class SearchService:
         limit: int = 20,
         offset: int = 0,
         every_word: bool = False,
+        connection: Connection | None = None,
     ) -> SearchResults:
         """Best matches first. By keyword, any of the words matches (BM25 ranks papers with
         more of them higher) unless `every_word`, as feeds and alerts ask. Raises QueryError
         for a query that cannot be understood."""
         query = parse_query(text)
-        if not query.words:  # filters alone: the newest papers passing them
-            ids, total = self._newest(query, limit, offset)
-            return SearchResults(query, mode, [Hit(paper_id, 0.0) for paper_id in ids], total)
-        keep = max(offset + limit, CANDIDATES)  # each retriever applies the filters itself
-        lexical = self._keyword(query, keep, every_word) if mode != "semantic" else []
-        vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
-        dense = self._dense(vector, keep, query) if vector is not None else []
-        ranked = fuse(self._candidates(lexical, dense, vector), mode)
+        with self.store.read(connection) as reading:
+            if not query.words:  # filters alone: the newest papers passing them
+                ids, total = self._newest(reading, query, limit, offset)
+                hits = [Hit(paper_id, 0.0) for paper_id in ids]
+                return SearchResults(query, mode, hits, total)
+            keep = max(offset + limit, CANDIDATES)  # each retriever applies the filters itself
+            lexical = self._keyword(reading, query, keep, every_word) if mode != "semantic" else []
+            vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
+            dense = self._dense(reading, vector, keep, query) if vector is not None else []
+            ranked = fuse(self._candidates(reading, lexical, dense, vector), mode)
         page = ranked[offset : offset + limit]
         return SearchResults(query, mode, page, len(ranked))
 
-    def _keyword(self, query: Query, limit: int, every_word: bool) -> list[tuple[str, float]]:
+    def _keyword(
+        self, connection: Connection, query: Query, limit: int, every_word: bool
+    ) -> list[tuple[str, float]]:
         if self.keyword is not None:
-            self.catch_up()
+            self.catch_up(connection)
             return self.keyword.search(query, limit, every_word)
-        with self.store.read() as connection:
-            return fulltext_search(connection, query.words, query.phrases, query, limit, every_word)
+        return fulltext_search(connection, query.words, query.phrases, query, limit, every_word)
 
-    def _newest(self, filters: Query, limit: int, offset: int) -> tuple[list[str], int]:
+    def _newest(
+        self, connection: Connection, filters: Query, limit: int, offset: int
+    ) -> tuple[list[str], int]:
         if self.keyword is not None:  # SQLite's JSON authors take a scan of every paper
-            self.catch_up()
+            self.catch_up(connection)
             return self.keyword.newest(filters, limit, offset)
-        with self.store.read() as connection:
-            return newest_matching(connection, filters, limit, offset)
+        return newest_matching(connection, filters, limit, offset)
 
     def _dense(
         self,
+        connection: Connection,
         vector: np.ndarray,
         limit: int,
         filters: Query = UNFILTERED,
@@ -151,23 +159,21 @@ class SearchService:
         """The papers nearest to `vector` that pass the filters. When few papers pass, they
         are compared one by one: the HNSW neighbours of a query may include none of them."""
         if self.keyword is None or self.vectors is None:
-            with self.store.read() as connection:
-                return nearest_papers(connection, vector, limit, filters, exclude)
+            return nearest_papers(connection, vector, limit, filters, exclude)
         few = None
         if filters.filtered:
-            self.catch_up()
+            self.catch_up(connection)
             few = self.keyword.few_passing(filters, EXACT_BELOW)
-        with self.store.read() as connection:
-            if few is not None:
-                return _nearest_of(paper_vectors(connection, few), vector, limit)
-            wanted = max(FILTERED_CANDIDATES, limit) if filters.filtered else limit
-            found = self.vectors.search(vector, wanted + 1)  # + 1: `exclude` may be among them
-            papers = visible_papers_of_keys(connection, [key for key, _ in found])
-            nearest = [
-                (papers[key], similarity)
-                for key, similarity in found
-                if key in papers and papers[key] != exclude
-            ]
+        if few is not None:
+            return _nearest_of(paper_vectors(connection, few), vector, limit)
+        wanted = max(FILTERED_CANDIDATES, limit) if filters.filtered else limit
+        found = self.vectors.search(vector, wanted + 1)  # + 1: `exclude` may be among them
+        papers = visible_papers_of_keys(connection, [key for key, _ in found])
+        nearest = [
+            (papers[key], similarity)
+            for key, similarity in found
+            if key in papers and papers[key] != exclude
+        ]
         if filters.filtered:
             passing = self.keyword.passing([paper_id for paper_id, _ in nearest], filters)
             nearest = [hit for hit in nearest if hit[0] in passing]
@@ -175,6 +181,7 @@ class SearchService:
 
     def _candidates(
         self,
+        connection: Connection,
         lexical: list[tuple[str, float]],
         dense: list[tuple[str, float]],
         vector: np.ndarray | None,
@@ -184,26 +191,31 @@ class SearchService:
         similarity = dict(dense)
         missing = [paper_id for paper_id, _ in lexical if paper_id not in similarity]
         if vector is not None and missing:
-            with self.store.read() as connection:
-                for paper_id, stored in paper_vectors(connection, missing).items():
-                    similarity[paper_id] = float(stored @ vector)
+            for paper_id, stored in paper_vectors(connection, missing).items():
+                similarity[paper_id] = float(stored @ vector)
         scores = dict(lexical)
         ids = list(dict.fromkeys([paper_id for paper_id, _ in lexical] + [p for p, _ in dense]))
         return [Candidate(p, scores.get(p), similarity.get(p)) for p in ids]
 
-    def similar(self, paper_id: str, limit: int = 10, encode: bool = True) -> list[Hit]:
+    def similar(
+        self,
+        paper_id: str,
+        limit: int = 10,
+        encode: bool = True,
+        connection: Connection | None = None,
+    ) -> list[Hit]:
         """The papers nearest in meaning to one paper (itself left out). A paper not embedded
         yet is encoded on the spot, unless `encode` is False (then it has none yet)."""
-        with self.store.read() as connection:
-            vector = paper_vectors(connection, [paper_id]).get(paper_id)
+        with self.store.read(connection) as reading:
+            vector = paper_vectors(reading, [paper_id]).get(paper_id)
             if vector is None:
                 if not encode:
                     return []
-                found = searchable_papers(connection, [paper_id])
+                found = searchable_papers(reading, [paper_id])
                 if not found:
                     return []
                 vector = self.encoder.encode([paper_text(found[0].title, found[0].abstract)])[0]
-        return [Hit(p, s) for p, s in self._dense(vector, limit, exclude=paper_id)]
+            return [Hit(p, s) for p, s in self._dense(reading, vector, limit, exclude=paper_id)]
 
     def update_indexes(
         self,

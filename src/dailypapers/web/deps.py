@@ -32,12 +32,24 @@ def get_search(request: Request) -> SearchService:
 SearchDep = Annotated[SearchService, Depends(get_search)]
 
 
-def read_connection(store: StoreDep) -> Iterator[Connection]:
+def read_connection(request: Request, store: StoreDep) -> Iterator[Connection]:
+    """The request's one connection: what else it reads while holding it (the viewer, search)
+    reads on it too (`request_connection`). A request that checked out a second one while
+    holding the first would deadlock the pool as soon as every connection was so held."""
     with store.read() as connection:
-        yield connection
+        request.state.connection = connection
+        try:
+            yield connection
+        finally:
+            del request.state.connection
 
 
 ReadDep = Annotated[Connection, Depends(read_connection)]
+
+
+def request_connection(request: Request) -> Connection | None:
+    """The connection the request holds (ReadDep), if it holds one: pass it to `store.read`."""
+    return getattr(request.state, "connection", None)
 
 
 def _bearer(request: Request) -> str | None:
@@ -53,7 +65,7 @@ def current_viewer(request: Request, store: StoreDep) -> User | None:
     bearer = _bearer(request)
     session = request.cookies.get(SESSION_COOKIE)
     if bearer or session:
-        with store.read() as connection:
+        with store.read(request_connection(request)) as connection:
             if bearer:
                 viewer = token_user(connection, token_hash(bearer))
             else:

@@ -235,6 +235,7 @@ def hits_out(
 
 
 def run_search(
+    connection: Connection,
     service: SearchService,
     q: str,
     mode: Mode,
@@ -242,9 +243,10 @@ def run_search(
     offset: int = 0,
     every_word: bool = False,
 ) -> SearchResults:
-    """A search for a page or feed: 400 for a query that cannot be understood."""
+    """A search for a page or feed, on the request's connection: 400 for a query that cannot
+    be understood."""
     try:
-        return service.search(q, mode, limit, offset, every_word)
+        return service.search(q, mode, limit, offset, every_word, connection)
     except QueryError as error:
         raise HTTPException(400, str(error), headers={"X-Field": "q"}) from None
 
@@ -258,7 +260,7 @@ def search_days(
     every_word: bool = False,
 ) -> dict[str, date]:
     """Papers matching a search, best first, with their days."""
-    hits = run_search(service, q, mode, limit, every_word=every_word).hits
+    hits = run_search(connection, service, q, mode, limit, every_word=every_word).hits
     papers = {p.id: p for p in get_papers(connection, [hit.paper_id for hit in hits])}
     return {
         hit.paper_id: papers[hit.paper_id].announced or date.min

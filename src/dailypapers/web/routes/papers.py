@@ -140,7 +140,7 @@ def paper(
 ) -> Response:
     is_admin = viewer is not None and viewer.is_admin
     entry = paper_entry(connection, paper_id, viewer.id if viewer else None, show_hidden=is_admin)
-    nearest = search.similar(paper_id, SIMILAR_ON_PAGE, encode=False)
+    nearest = search.similar(paper_id, SIMILAR_ON_PAGE, encode=False, connection=connection)
     data = PaperPage(
         entry=EntryOut.of(entry),
         code_links=code_links(entry.paper),

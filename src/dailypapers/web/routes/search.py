@@ -36,7 +36,7 @@ def search(
     mode: Annotated[Mode, Query(description="hybrid, keyword or semantic.")] = "hybrid",
     page: Annotated[int, Query(ge=1, le=50, description="Page number, from 1.")] = 1,
 ) -> Response:
-    results = run_search(service, q, mode, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    results = run_search(connection, service, q, mode, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     data = SearchPage(
         q=q,
         mode=mode,
@@ -55,6 +55,5 @@ def search(
 )
 def similar(paper_id: str, connection: ReadDep, service: SearchDep) -> SimilarPage:
     check_visible(connection, paper_id)
-    return SimilarPage(
-        paper_id=paper_id, results=hits_out(connection, service, service.similar(paper_id, SIMILAR))
-    )
+    nearest = service.similar(paper_id, SIMILAR, connection=connection)
+    return SimilarPage(paper_id=paper_id, results=hits_out(connection, service, nearest))

@@ -238,9 +238,10 @@ def _subscriber(
 ) -> Subscriber | None:
     """Whose subscription this is: the manage link's, else the signed-in user's (None when
     they have none); 401 for someone with neither."""
+    payload = _read(request, store, MANAGE, token) if token else None  # may read the key
     with store.read() as connection:
-        if token:
-            return _holder_or_400(connection, _read(request, store, MANAGE, token))
+        if payload is not None:
+            return _holder_or_400(connection, payload)
         if viewer is None:
             raise HTTPException(401, "sign in, or open the link at the foot of a digest")
         return subscriber_of_user(connection, viewer.id)
