@@ -75,6 +75,7 @@ def fake_arxiv_api(params: Params) -> Reply:
 
 @dataclass
 class BlackHole:
+    port: int
     url: str
     accepted: int = 0  # connections in all
     open: int = 0  # connections open now
@@ -87,7 +88,8 @@ def black_hole() -> Iterator[BlackHole]:
     arXiv at its worst. Counts the connections."""
     listener = socket.create_server(("127.0.0.1", 0))
     wake_reader, wake_writer = socket.socketpair()
-    hole = BlackHole(url=f"http://127.0.0.1:{listener.getsockname()[1]}/api/query")
+    port = listener.getsockname()[1]
+    hole = BlackHole(port, f"http://127.0.0.1:{port}/api/query")
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     selector.register(wake_reader, selectors.EVENT_READ)

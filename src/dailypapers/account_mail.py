@@ -22,7 +22,7 @@ from dailypapers.accounts import (
 )
 from dailypapers.config import Settings
 from dailypapers.mail.render import AddressSettingError, MailWriter, sender_address
-from dailypapers.mail.smtp import SmtpConnection, SmtpFailure
+from dailypapers.mail.smtp import SmtpFailure, send_for_request
 from dailypapers.mail.subscriptions import SubscriptionError, normalise_address
 from dailypapers.mail.tokens import CONFIRM_ADDRESS, LIFETIMES, RESET, TokenError, link_signer
 from dailypapers.models import User
@@ -156,8 +156,7 @@ def _send(
     lifetime = "an hour" if hours == 1 else f"{hours} hours"
     sender = sender_address(settings.mail_from)
     message = MailWriter(sender, now).account_link(address, subject, intro, button, link, lifetime)
-    with SmtpConnection(settings) as smtp:
-        smtp.send(sender.addr_spec, address, message, handed_over=lambda: None)
+    send_for_request(settings, sender.addr_spec, address, message)
 
 
 def _fingerprint(password_hash: str) -> str:

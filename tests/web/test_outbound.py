@@ -1,5 +1,6 @@
 """Submissions against an arXiv that never answers: they wait off the request threads,
-within a deadline, a few per user, over one connection; pages stay fast and `serve` stops."""
+within a deadline, a few per user, over one connection; pages stay fast and `serve` stops.
+Mails that requests wait for, against a mail server that never answers: a few at once."""
 
 from __future__ import annotations
 
@@ -134,3 +135,45 @@ def test_45_submits_to_a_silent_arxiv_hold_up_no_page_and_no_shutdown(
     cut_off = answers[SUBMITTERS - PENDING :]  # the pending ones: a 503 or a closed connection
     assert all(answer.status_code == 503 for answer in cut_off), [a.text for a in cut_off]
     assert all(a.json()["error"].startswith("the server is stopping") for a in cut_off)
+
+
+def test_a_silent_mail_server_holds_up_no_page(
+    store: Store, database_url: str, tmp_path: Path, hole: BlackHole
+) -> None:
+    """45 subscriptions at once, each asking for a confirmation mail from a server that
+    never greets: a few wait for it, the others are a 503 at once, and pages stay fast."""
+    env = {
+        "DAILYPAPERS_DATA_DIR": str(tmp_path),
+        "DAILYPAPERS_SMTP_HOST": "127.0.0.1",
+        "DAILYPAPERS_SMTP_PORT": str(hole.port),
+        "DAILYPAPERS_SMTP_TIMEOUT": "2",
+        "DAILYPAPERS_RATE_LIMITS": "false",  # the bound on mails at once is what is tried here
+    }
+    with (
+        server_process(database_url, tmp_path / "server.log", env=env) as (_server, url),
+        httpx.Client(base_url=url, timeout=120) as reader,
+    ):
+        token = csrf(reader)
+        for path in PAGES:
+            assert reader.get(path).status_code == 200
+        answers: list[httpx.Response] = []
+
+        def subscribe(number: int) -> None:
+            data = {"csrf_token": token, "email": f"reader{number}@example.org"}
+            answers.append(reader.post("/subscribe.json", data=data))
+
+        subscribers = [threading.Thread(target=subscribe, args=(n,)) for n in range(SUBMITTERS)]
+        for thread in subscribers:
+            thread.start()
+        started = time.monotonic()
+        took = _latencies_while(
+            lambda: len(answers) < SUBMITTERS and time.monotonic() - started < 30, url
+        )
+        for thread in subscribers:
+            thread.join()
+    assert max(took) < FAST_S, sorted(took)[-5:]
+    assert [answer.status_code for answer in answers] == [503] * SUBMITTERS
+    reasons = {answer.json()["error"] for answer in answers}
+    assert all(reason.startswith("the confirmation mail could not be sent (") for reason in reasons)
+    assert any("is slow: 4 mails are on their way" in reason for reason in reasons)
+    assert hole.most_open <= 4 and hole.accepted <= 8

@@ -19,11 +19,18 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
+from functools import cache
 from types import TracebackType
 
 from dailypapers.config import Settings
+from dailypapers.slots import Slots, SlotsFull
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+# Mails a web request waits for (confirmation and reset links) go out a few at a time per
+# process: a mail server that does not answer then holds a few request threads, not all.
+REQUEST_MAILS_AT_ONCE = 4
+REQUEST_MAILS_QUEUED = 4
+REQUEST_MAIL_WAIT_S = 5.0
 
 
 class SmtpFailure(Exception):
@@ -176,3 +183,21 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return " ".join(str(error).split()) or type(error).__name__
+
+
+@cache
+def _request_mail_slots() -> Slots:
+    return Slots(REQUEST_MAILS_AT_ONCE, REQUEST_MAILS_QUEUED, REQUEST_MAIL_WAIT_S)
+
+
+def send_for_request(settings: Settings, sender: str, recipient: str, message: bytes) -> None:
+    """Send one mail that a web request waits for, over a connection of its own; Unreachable
+    at once when a few such mails are on their way already."""
+    try:
+        with _request_mail_slots().held(), SmtpConnection(settings) as smtp:
+            smtp.send(sender, recipient, message, handed_over=lambda: None)
+    except SlotsFull:
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        raise Unreachable(
+            f"the SMTP server {where} is slow: {REQUEST_MAILS_AT_ONCE} mails are on their way"
+        ) from None

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dailypapers.config import Settings
 from dailypapers.mail.render import AddressSettingError, MailWriter, sender_address
-from dailypapers.mail.smtp import SmtpConnection, SmtpFailure
+from dailypapers.mail.smtp import SmtpFailure, send_for_request
 from dailypapers.mail.tokens import CONFIRM, TokenError, link_signer
 from dailypapers.models import Subscriber
 from dailypapers.search.query import QueryError, parse_query
@@ -188,8 +188,7 @@ def subscribe(
     try:
         sender = sender_address(settings.mail_from)
         message = MailWriter(sender, now).confirmation(email, choices, confirm_url, base)
-        with SmtpConnection(settings) as smtp:
-            smtp.send(sender.addr_spec, email, message, handed_over=lambda: None)
+        send_for_request(settings, sender.addr_spec, email, message)
     except (SmtpFailure, AddressSettingError) as failure:
         _not_mailed(store, subscriber)
         raise ConfirmationNotSent(
