@@ -140,9 +140,15 @@ def generate_snapshots(large: Path, small: Path, records: int, small_records: in
         tails = [_snapshot_tail(orjson.loads(line), i) for i, line in enumerate(lines)]
     with open(large, "wb", buffering=1 << 20) as out, open(small, "wb", buffering=1 << 20) as head:
         for k in range(records):
-            # Fresh ids in the YYMM.NNNNN scheme, unique for every record.
+            # Fresh ids in the YYMM.NNNNN scheme (from 9001: no real paper), one per record.
             block, number = divmod(k, 100_000)
-            line = b'{"id":"%04d.%05d",%s\n' % (9000 + block, number, tails[k % len(tails)])
+            year, month = divmod(block, 12)
+            line = b'{"id":"%02d%02d.%05d",%s\n' % (
+                90 + year,
+                month + 1,
+                number,
+                tails[k % len(tails)],
+            )
             out.write(line)
             if k < small_records:
                 head.write(line)

@@ -231,8 +231,10 @@ def ingest_hf_daily(file: InputFile, data_dir: DataDir = None, db: DbUrl = None)
     """Import a Hugging Face /api/daily_papers response: papers, upvotes, submitters, days."""
     settings = _settings(data_dir, db)
     with _reported_errors(), _store(settings) as store:
-        records = read_daily_papers(file)
-        report = store_records(store, records, settings.batch_size, ImportReport())
+        records, skips = read_daily_papers(file)
+        report = ImportReport()
+        report.skip(skips)
+        store_records(store, records, settings.batch_size, report)
     _report(report, str(file))
 
 

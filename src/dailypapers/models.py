@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+# arXiv's id grammar, the one every source and every URL of the site checks ids against.
+# New style (0704.0001 .. 2401.12345): YYMM, then 4 digits (to 1412) or 5 (from 1501).
+NEW_STYLE_ID = r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}"
+# Old style (hep-th/9901001): an archive, then YYMMNNN. Input may name a subject class
+# (math.GT/0309136); a stored id never does.
+ARCHIVE = r"[a-z]+(?:-[a-z]+)?"
+OLD_STYLE_NUMBER = r"\d{2}(?:0[1-9]|1[0-2])\d{3}"
+PAPER_ID = rf"{NEW_STYLE_ID}|{ARCHIVE}/{OLD_STYLE_NUMBER}"
+_PAPER_ID = re.compile(PAPER_ID)
+
+
+def is_paper_id(text: str) -> bool:
+    """Whether `text` is an arXiv id as papers are stored: no version, no subject class."""
+    return _PAPER_ID.fullmatch(text) is not None
+
 
 # A paper's single-valued text fields, stored one column each.
 TEXT_FIELDS = (

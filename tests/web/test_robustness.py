@@ -4,6 +4,7 @@ parameters, and the error pages themselves (404, 400 naming the field, 413)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -21,7 +22,7 @@ from dailypapers.web import create_app
 from dailypapers.web.app import MAX_BODY_BYTES
 from tests.web.conftest import csrf
 
-UNKNOWN = "2699.99999"
+UNKNOWN = "2612.99999"
 QUICK = settings(
     max_examples=25,
     deadline=None,
@@ -107,6 +108,25 @@ def test_list_parameters_give_a_list_or_a_400_naming_the_field(
         assert len(body["entries"]) <= 50 and body["sort"] in {"upvotes", "trending", "newest"}
     else:
         assert body["field"] in params and body["error"].startswith(body["field"])
+
+
+@given(name=st.text(min_size=1, max_size=40))
+@example(name="Aleksander Mądry")  # a demo author: the Link header was a 500
+@example(name="..")
+@example(name='王小明 "x" <y> 100%')
+@settings(QUICK, max_examples=60)
+def test_any_name_in_a_path_is_a_page_or_a_4xx(demo_site: TestClient, name: str) -> None:
+    """Author and category names go into paths, feeds and the Link header, in any script."""
+    segment = quote(name, safe="")
+    for path in (
+        f"/authors/{segment}",
+        f"/authors/{segment}.json",
+        f"/categories/{segment}",
+        f"/feeds/author/{segment}.atom",
+        f"/feeds/category/{segment}.rss",
+    ):
+        response = demo_site.get(path)
+        assert response.status_code in {200, 400, 404}, (path, response.text)
 
 
 def test_a_malformed_parameter_is_a_400_naming_it(demo_site: TestClient) -> None:

@@ -9,18 +9,24 @@ from lxml import etree
 
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.records import clean_block, one_line
-from dailypapers.models import Paper, PaperVersion, attribute_sources
+from dailypapers.models import (
+    ARCHIVE,
+    NEW_STYLE_ID,
+    OLD_STYLE_NUMBER,
+    Paper,
+    PaperVersion,
+    attribute_sources,
+    is_paper_id,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 
-# New-style ids (0704.0001 .. 2401.12345): YYMM, then 4 digits (to 1412) or 5 digits (from 1501).
-_NEW_ID = r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}"
-# Old-style ids: archive, optional subject class (math.GT), then YYMMNNN.
-_OLD_ID = r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z][A-Za-z-]*)?/\d{2}(?:0[1-9]|1[0-2])\d{3}"
+# An id as people write it: maybe a URL or "arXiv:", a subject class, a version.
+_OLD_ID = rf"{ARCHIVE}(?:\.[A-Za-z][A-Za-z-]*)?/{OLD_STYLE_NUMBER}"
 _ID_RE = re.compile(
     r"(?:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|arxiv:)?"
-    rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?:v(?P<version>[1-9]\d*))?(?:\.pdf)?/?",
+    rf"(?P<id>{NEW_STYLE_ID}|{_OLD_ID})(?:v(?P<version>[1-9]\d*))?(?:\.pdf)?/?",
     re.IGNORECASE,
 )
 
@@ -38,6 +44,14 @@ def normalize_arxiv_id(text: str) -> tuple[str, int | None]:
         paper_id = f"{archive.split('.')[0].lower()}/{number}"
     version = match["version"]
     return paper_id, int(version) if version else None
+
+
+def stored_id(value: object) -> str:
+    """A bulk record's id, which must be a bare arXiv id (2401.12345, hep-th/9901001): ids
+    become paths on the site, so anything else makes the record a bad one (ValueError)."""
+    if not isinstance(value, str) or not is_paper_id(value):
+        raise ValueError(f"not an arXiv id: {value!r:.80}")
+    return value
 
 
 def parse_xml(data: bytes, request: str) -> etree._Element:

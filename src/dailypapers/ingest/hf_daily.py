@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from dailypapers.ingest.arxiv_api import stored_id
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime
 from dailypapers.models import Paper, Submission, attribute_sources
@@ -21,7 +22,7 @@ def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
     data = entry["paper"]
     published = data.get("publishedAt") or entry.get("publishedAt")
     paper = Paper(
-        id=data["id"],
+        id=stored_id(data["id"]),
         title=collapse(data.get("title") or entry.get("title")),
         abstract=clean_block(data.get("summary") or entry.get("summary")),
         authors=[author["name"] for author in data.get("authors") or []],
@@ -45,19 +46,19 @@ def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
     return attribute_sources(paper, SOURCE), submission
 
 
-def read_daily_papers(path: Path) -> list[tuple[Paper, Submission | None]]:
-    """All entries of a saved response; a malformed file or entry fails naming where."""
+def read_daily_papers(path: Path) -> tuple[list[tuple[Paper, Submission | None]], list[str]]:
+    """The entries of a saved response, and why each malformed one was skipped; a malformed
+    file fails naming where."""
     try:
         entries = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as error:
         raise IngestError(f"{path}: malformed JSON at line {error.lineno}: {error.msg}") from None
     if not isinstance(entries, list):
         raise IngestError(f"{path}: expected a JSON list of daily papers")
-    records = []
+    records, skips = [], []
     for position, entry in enumerate(entries, start=1):
         try:
             records.append(daily_entry(entry))
         except (KeyError, TypeError, ValueError) as error:
-            reason = f"{type(error).__name__}: {error}"
-            raise IngestError(f"{path}: entry {position}: {reason}") from None
-    return records
+            skips.append(f"{path}: entry {position}: {type(error).__name__}: {error}")
+    return records, skips

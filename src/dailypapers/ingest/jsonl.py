@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from dailypapers.ingest.arxiv_api import stored_id
 from dailypapers.ingest.records import parse_iso_datetime
 from dailypapers.models import TEXT_FIELDS, Paper, PaperVersion, Submission, attribute_sources
 
@@ -69,6 +70,7 @@ def paper_from_json(record: Any) -> tuple[Paper, Submission | None]:
     paper_id = _text(record, "id")
     if not paper_id:
         raise ValueError("missing 'id'")
+    stored_id(paper_id)
     published = record.get("published")
     paper = Paper(
         id=paper_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dailypapers.ingest.arxiv_api import stored_id
 from dailypapers.ingest.records import clean_block, collapse, parse_rfc2822, split_authors
 from dailypapers.models import Paper, PaperVersion, Submission, attribute_sources
 
@@ -22,12 +23,13 @@ def paper_from_snapshot(record: Any) -> tuple[Paper, Submission | None]:
     """Raise ValueError/KeyError/TypeError on a record that is not a snapshot paper."""
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         raise ValueError("a snapshot record must be an object with a string 'id'")
+    paper_id = stored_id(record["id"])
     versions = [
         PaperVersion(int(v["version"].lstrip("v")), parse_rfc2822(v["created"]))
         for v in record.get("versions") or []
     ]
     paper = Paper(
-        id=record["id"],
+        id=paper_id,
         title=collapse(record.get("title")),
         abstract=clean_block(record.get("abstract")),
         authors=_author_names(record),

@@ -23,6 +23,7 @@ from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of
 from dailypapers.storage.papers import get_papers
 from dailypapers.storage.votes import vote_counts
+from dailypapers.text import paper_path
 
 SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
 # How far a digest looks back: for the newest feed day (weekends, holidays), and for the days
@@ -188,7 +189,7 @@ class DigestComposer:
             self._views[paper_id] = DigestPaper(
                 id=paper.id,
                 title=" ".join((paper.title or paper.id).split()),
-                url=f"{self.base_url}/papers/{paper.id}",
+                url=f"{self.base_url}{paper_path(paper.id)}",
                 authors=author_line(paper.authors),
                 excerpt=excerpt(paper.abstract),
                 upvotes=self._upvotes.get(paper.id, 0),

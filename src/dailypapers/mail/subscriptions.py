@@ -7,12 +7,13 @@ starts someone else's digests by typing their address into the form.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection
@@ -82,6 +83,13 @@ def parse_categories(text: str) -> list[str]:
     return [name for name in re.split(r"[\s,]+", text) if name]
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA names: ZoneInfo() opens any path under the tz database, and a folder
+    (America) or an overlong name would fail as an OSError, not as an unknown zone."""
+    return frozenset(available_timezones())
+
+
 def check_choices(
     connection: Connection, frequency: str, categories: Iterable[str], time_zone: str
 ) -> Choices:
@@ -95,10 +103,8 @@ def check_choices(
     unknown = malformed or sorted(set(names) - known_categories(connection, names))
     if unknown:
         raise SubscriptionError(f"no papers in category {unknown[0]!r}", "categories")
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SubscriptionError(f"unknown time zone {time_zone!r}", "time_zone") from None
+    if time_zone not in _time_zones():
+        raise SubscriptionError(f"unknown time zone {time_zone!r:.80}", "time_zone")
     return Choices(frequency, tuple(names), time_zone)
 
 

@@ -8,7 +8,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -20,11 +20,14 @@ from dailypapers.config import Settings
 from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
 from dailypapers.storage import Store
+from dailypapers.text import doi_url, paper_path, path_segment
 
 CSRF_COOKIE = "dp_csrf"
 SESSION_COOKIE = "dp_session"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(version=__version__, trending_formula=FORMULA)
+# Stored text reaches URLs only through these (see dailypapers.text).
+TEMPLATES.env.filters.update(path_segment=path_segment, paper_path=paper_path, doi_url=doi_url)
 
 
 def wants_json(request: Request) -> bool:
@@ -85,7 +88,9 @@ def respond(
     if wants_json(request):
         return JSONResponse(data.model_dump(mode="json"), status_code=status_code)
     token = csrf_token(request)
-    alternate = f'<{json_twin(request.url.path)}>; rel="alternate"; type="application/json"'
+    # Headers are Latin-1 and the path is decoded (/authors/Aleksander Mądry): encode it again.
+    twin = quote(json_twin(request.url.path), safe="/")
+    alternate = f'<{twin}>; rel="alternate"; type="application/json"'
     response = TEMPLATES.TemplateResponse(
         request,
         template,

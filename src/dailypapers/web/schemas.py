@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from dailypapers.models import Comment, FeedEntry, Paper
+from dailypapers.text import arxiv_url, safe_url
 
 
 class VersionOut(BaseModel):
@@ -47,10 +48,10 @@ class PaperOut(BaseModel):
             published=paper.published,
             announced=paper.announced,
             versions=[VersionOut(version=v.number, created=v.created) for v in paper.versions],
-            abs_url=f"https://arxiv.org/abs/{paper.id}",
-            pdf_url=f"https://arxiv.org/pdf/{paper.id}",
-            github_repo=paper.github_repo,
-            project_page=paper.project_page,
+            abs_url=arxiv_url(paper.id),
+            pdf_url=arxiv_url(paper.id, "pdf"),
+            github_repo=safe_url(paper.github_repo),  # links only if http(s): they come from data
+            project_page=safe_url(paper.project_page),
         )
 
 

@@ -2,11 +2,15 @@
 
 from starlette.convertors import Convertor, register_url_convertor
 
+from dailypapers.models import PAPER_ID
+
+MAX_ID = 2**31 - 1  # the largest row id both databases' integer columns hold
+
 
 class ArxivIdConvertor(Convertor[str]):
     """2401.12345 or hep-th/9901001 (no version): the key of a paper in URLs."""
 
-    regex = r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+    regex = PAPER_ID
 
     def convert(self, value: str) -> str:
         return value

@@ -19,11 +19,11 @@ from dailypapers.web.deps import AdminDep, CsrfDep, StoreDep, UserDep
 from dailypapers.web.lists import check_visible
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import wants_json
+from dailypapers.web.routes import MAX_ID
 from dailypapers.web.schemas import CommentOut, PaperHiddenOut
 
 router = APIRouter()
 MAX_COMMENT_CHARS = 10_000
-MAX_ID = 2**31 - 1  # the largest id both databases' integer columns hold
 Body = Annotated[str, Form(description="Markdown, 1 to 10,000 characters.")]
 ParentId = Annotated[
     int | None, Form(ge=1, le=MAX_ID, description="The comment this one replies to.")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from dailypapers.models import FeedEntry
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.storage.feed import days_of, latest_day
+from dailypapers.text import arxiv_url, paper_path, path_segment
 from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
     PAGE_SIZE,
@@ -81,11 +82,11 @@ def _updated(entry: FeedEntry) -> datetime:
 def _add_entry(feed: FeedGenerator, entry: FeedEntry, base: str) -> None:
     paper = entry.paper
     item = feed.add_entry(order="append")
-    item.id(f"https://arxiv.org/abs/{paper.id}")
+    item.id(arxiv_url(paper.id))
     item.title(_xml_text(paper.title or paper.id))
-    item.link(href=f"{base}/papers/{paper.id}", rel="alternate")
+    item.link(href=f"{base}{paper_path(paper.id)}", rel="alternate")
     item.register_extension("related", RelatedLink, atom=True, rss=False)
-    item.related.href = f"https://arxiv.org/abs/{paper.id}"
+    item.related.href = arxiv_url(paper.id)
     if paper.authors:
         item.author([{"name": _xml_text(name)} for name in paper.authors])
         item.dc.dc_creator([_xml_text(name) for name in paper.authors])  # RSS authors need emails
@@ -151,7 +152,7 @@ def category(request: Request, category: str, connection: ReadDep) -> Response:
     listed = FeedList(
         f"Newest in {category}",
         f"The newest papers in the arXiv category {category}",
-        f"/categories/{quote(category)}",
+        f"/categories/{path_segment(category)}",
         _entries(connection, days, "newest"),
     )
     return _feed(request, listed)
@@ -164,7 +165,7 @@ def author(request: Request, name: str, connection: ReadDep) -> Response:
     listed = FeedList(
         f"Papers by {name}",
         f"The newest papers by {name}",
-        f"/authors/{quote(name)}",
+        f"/authors/{path_segment(name)}",
         _entries(connection, days, "newest"),
     )
     return _feed(request, listed)

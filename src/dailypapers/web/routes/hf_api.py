@@ -18,6 +18,7 @@ from dailypapers.models import FeedEntry
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.storage.papers import get_submissions
+from dailypapers.text import arxiv_url, markdown_text, safe_url
 from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
     PeriodError,
@@ -60,8 +61,8 @@ def _paper(entry: FeedEntry) -> dict[str, Any]:
         "upvotes": entry.upvotes,
         "discussionId": paper.id,  # the paper's comment thread here
         "numComments": entry.comments,
-        "githubRepo": paper.github_repo,
-        "projectPage": paper.project_page,
+        "githubRepo": safe_url(paper.github_repo),  # clients make links of them
+        "projectPage": safe_url(paper.project_page),
     }
     if submission and submission.submitted_by:
         fields["submittedOnDailyBy"] = _user(submission.submitted_by)
@@ -146,21 +147,21 @@ def paper_info(paper_id: str, connection: ReadDep) -> JSONResponse:
     "/papers/{paper_id:arxiv}.md", response_class=PlainTextResponse, summary="A paper as Markdown"
 )
 def paper_markdown(paper_id: str, connection: ReadDep) -> PlainTextResponse:
+    """The paper's text comes escaped: what a source stored shows as text, never as markup."""
     entry = paper_entry(connection, paper_id, None)
     paper = entry.paper
     lines = [
-        f"# {paper.title}",
+        f"# {markdown_text(paper.title or paper.id)}",
         "",
-        f"**Authors:** {', '.join(paper.authors)}",
-        f"**arXiv:** [{paper.id}](https://arxiv.org/abs/{paper.id}) · "
-        f"**PDF:** https://arxiv.org/pdf/{paper.id}",
-        f"**Categories:** {' '.join(paper.categories)}",
+        f"**Authors:** {markdown_text(', '.join(paper.authors))}",
+        f"**arXiv:** [{paper.id}]({arxiv_url(paper.id)}) · **PDF:** {arxiv_url(paper.id, 'pdf')}",
+        f"**Categories:** {markdown_text(' '.join(paper.categories))}",
         f"**Published:** {paper.published or paper.announced} · **Upvotes:** {entry.upvotes}",
         "",
         "## Abstract",
         "",
-        paper.abstract or "",
+        markdown_text(paper.abstract or ""),
     ]
     if paper.comments:
-        lines += ["", f"**Comments:** {paper.comments}"]
+        lines += ["", f"**Comments:** {markdown_text(paper.comments)}"]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/markdown; charset=utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,6 +13,7 @@ from dailypapers.storage.comments import paper_comments
 from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
+from dailypapers.text import path_segment
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, UserDep, ViewerDep
 from dailypapers.web.lists import (
@@ -114,7 +114,9 @@ def author(
     days = author_papers(connection, name, AUTHOR_LIMIT)
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
     data = _papers_page(f"Papers by {name}", listed, sort)
-    return respond(request, "papers.html", data, feed_url=f"/feeds/author/{quote(name)}.atom")
+    return respond(
+        request, "papers.html", data, feed_url=f"/feeds/author/{path_segment(name)}.atom"
+    )
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse, summary="A category")
@@ -130,7 +132,9 @@ def category(
     days = category_papers(connection, category, AUTHOR_LIMIT)
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
     data = _papers_page(f"Newest in {category}", listed, sort)
-    return respond(request, "papers.html", data, feed_url=f"/feeds/category/{quote(category)}.atom")
+    return respond(
+        request, "papers.html", data, feed_url=f"/feeds/category/{path_segment(category)}.atom"
+    )
 
 
 @router.get("/papers/{paper_id:arxiv}", response_class=HTMLResponse, summary="A paper")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.mail.delivery import subscription_links
@@ -46,6 +46,7 @@ from dailypapers.storage.users import user_by_id
 from dailypapers.web.deps import CsrfDep, StoreDep, ViewerDep
 from dailypapers.web.ratelimit import client_address
 from dailypapers.web.render import respond, wants_json
+from dailypapers.web.routes import MAX_ID
 from dailypapers.web.schemas import (
     ConfirmPage,
     SavedSearchOut,
@@ -338,7 +339,11 @@ def add_saved_search(
     summary="Remove a saved search",
 )
 def remove_saved_search(
-    request: Request, store: StoreDep, viewer: ViewerDep, search_id: int, token: FormText = ""
+    request: Request,
+    store: StoreDep,
+    viewer: ViewerDep,
+    search_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    token: FormText = "",
 ) -> Response:
     subscriber = _owned(request, store, viewer, token)
     try:
