@@ -257,7 +257,9 @@ def test_even_a_server_error_carries_the_headers(store: Store) -> None:
 
 
 def test_pages_with_secrets_are_never_stored(store: Store, site: TestClient) -> None:
-    for path in ("/login", "/signup", "/subscription", "/subscribe/confirm/x", "/unsubscribe/x"):
+    secret_pages = ["/login", "/signup", "/forgot", "/reset/x", "/account/address/confirm/x"]
+    secret_pages += ["/subscription", "/subscribe/confirm/x", "/unsubscribe/x"]
+    for path in secret_pages:
         assert site.get(path).headers["Cache-Control"] == "no-store", path
     signed_in = api_user(store, "ada")
     for path in ("/", "/account", "/account.json", "/papers.json"):

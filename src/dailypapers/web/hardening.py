@@ -5,7 +5,7 @@ Cache-Control, decided here for every page at once:
 - `no-store` on every response to a signed-in request (session cookie or API token: the
   pages name the user, carry their CSRF token and may show a new API token once) and on the
   pages whose address or content holds a secret for anyone (`SECRET_PAGES`: sign-in forms,
-  the account, subscription links that carry signed tokens);
+  the account, password-reset and subscription links that carry signed tokens);
 - `private` on other HTML: it carries the reader's CSRF token, which no shared cache may
   hand to someone else;
 - nothing on static files, feeds and anonymous JSON, which any cache may keep.
@@ -32,7 +32,7 @@ DOCS_POLICY = (
 )
 DOCS_PAGES = ("/docs", "/redoc")
 SECRET_PAGES = (
-    *("/account", "/login", "/signup"),
+    *("/account", "/login", "/signup", "/forgot", "/reset/"),
     *("/subscription", "/subscribe/confirm/", "/unsubscribe/"),
 )
 STATIC = "/static/"
