@@ -138,7 +138,7 @@ class Settings(BaseSettings):
         description="Enforce the rate limits below (429 with Retry-After); false turns them "
         "all off, for benchmarks and private deployments.",
     )
-    rate_limit_signups_per_address: str = _rate("10/hour", "sign-ups from one address")
+    rate_limit_signups_per_address: str = _rate("30/hour", "sign-ups from one address")
     rate_limit_votes_per_user: str = _rate("300/hour", "votes by one user")
     rate_limit_votes_per_address: str = _rate("2000/hour", "votes from one address")
     rate_limit_comments_per_user: str = _rate("30/hour", "comments (new or edited) by one user")
