@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from dailypapers.accounts import (
+    USERNAME_RULE,
     AccountError,
     aware,
     check_password,
@@ -43,6 +44,7 @@ MAILS = {
     CONFIRM_ADDRESS: ("Confirm your address", "Confirm my address", "/account/address/confirm/"),
     RESET: ("Set a new password", "Set a new password", "/reset/"),
 }
+USED = "this password reset link was used already, or the password changed"
 log = logging.getLogger(__name__)
 
 
@@ -109,23 +111,25 @@ def request_reset(settings: Settings, store: Store, who: str, now: datetime) -> 
                 update_user(connection, user.id, reset_sent_at=None)
 
 
-def reset_holder(settings: Settings, store: Store, token: str) -> User:
-    """The account a reset link is for, while it is valid: signed, under an hour old, and
-    made under the account's current password."""
+def reset_holder(settings: Settings, store: Store, token: str) -> tuple[User, str]:
+    """The account a reset link is for and its password hash, while the link is valid:
+    signed, under an hour old, and made under the account's current password."""
     payload = link_signer(settings, store).read(RESET, token)
     with store.read() as connection:
         user = user_by_id(connection, int(payload.get("u", 0)))
         found = user_by_name(connection, user.username) if user else None
     if found is None or _fingerprint(found[1]) != payload.get("h"):
-        raise TokenError("this password reset link was used already, or the password changed")
-    return found[0]
+        raise TokenError(USED)
+    return found
 
 
 def reset_password(settings: Settings, store: Store, token: str, new_password: str) -> User:
-    """Set the new password a reset link was for: every session ends, every token goes."""
-    user = reset_holder(settings, store, token)
+    """Set the new password a reset link was for: every session ends, every token goes.
+    Two uses at once: one wins (the hash it was made under is replaced only once)."""
+    user, password_hash = reset_holder(settings, store, token)
     check_password(new_password, field="new_password")
-    replace_password(store, user, new_password)
+    if not replace_password(store, user, new_password, replacing=password_hash):
+        raise TokenError(USED)
     return user
 
 
@@ -138,6 +142,8 @@ def _reset_holders(store: Store, who: str) -> list[tuple[User, str, str]]:
             except SubscriptionError:
                 return []
             return [(u, h, address) for u, h in users_with_address(connection, address)]
+        if not USERNAME_RULE.fullmatch(who):  # nobody's name (NUL and all): not looked up
+            return []
         try:
             user = find_user(connection, who)
         except AccountError:

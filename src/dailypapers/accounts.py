@@ -32,6 +32,7 @@ from dailypapers.storage.users import (
     end_sessions,
     forget_attempts,
     forget_old_attempts,
+    replace_password_hash,
     uncount_attempt,
     update_user,
     user_by_name,
@@ -297,14 +298,23 @@ def set_password(store: Store, username: str, new_password: str) -> User:
 
 
 def replace_password(
-    store: Store, user: User, new_password: str, keep_session: str | None = None
-) -> None:
-    """A new password; every session but `keep_session` ends, and every API token goes."""
+    store: Store,
+    user: User,
+    new_password: str,
+    keep_session: str | None = None,
+    replacing: str | None = None,
+) -> bool:
+    """A new password; every session but `keep_session` ends, and every API token goes.
+    With `replacing` (a hash), only if that is still the user's: False when it was not."""
     new_hash = hash_password(new_password)
     with store.transaction() as connection:
-        update_user(connection, user.id, password_hash=new_hash)
+        if replacing is None:
+            update_user(connection, user.id, password_hash=new_hash)
+        elif not replace_password_hash(connection, user.id, replacing, new_hash):
+            return False
         end_sessions(connection, user.id, keep=token_hash(keep_session) if keep_session else None)
         delete_api_tokens(connection, user.id)
+    return True
 
 
 def confirm_password(

@@ -4,13 +4,16 @@ confirmation link, the reset link (an hour, once), and answers that never tell w
 from __future__ import annotations
 
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.account_mail import reset_password
 from dailypapers.config import Settings
-from dailypapers.mail.tokens import RESET, LinkSigner, site_secret
+from dailypapers.mail.tokens import RESET, LinkSigner, TokenError, site_secret
 from dailypapers.storage import Store
 from dailypapers.storage.users import user_by_name
 from dailypapers.web import create_app
@@ -115,7 +118,8 @@ def test_the_answer_is_the_same_whoever_is_asked_about(
     signup(TestClient(site.app), "bob")  # an account without an address
     mails = mailbox.count()
     answers = set()
-    for who in ("ada", "bob", "nobody", ADDRESS, "nobody@example.org", "not an address @"):
+    hostile = ("not an address @", "ada\x00", "x" * 5000, "ADA@EXAMPLE.ORG\x00")
+    for who in ("ada", "bob", "nobody", ADDRESS, "nobody@example.org", *hostile):
         page = post_form(TestClient(site.app), "/forgot", who=who)
         answers.add((page.status_code, page.text))
     assert len(answers) == 1
@@ -139,3 +143,26 @@ def test_changing_the_address_needs_the_password_and_a_new_confirmation(
     assert stale.status_code == 400 and "no longer has" in stale.text
     post_form(TestClient(site.app), "/forgot", who="ada")  # unconfirmed: no reset mail
     assert mailbox.to("ada@new.example")[-1]["Subject"] == "Confirm your address"
+
+
+def test_a_reset_link_used_twice_at_once_sets_one_password(
+    site: TestClient, store: Store, mail_settings: Settings, mailbox: Mailbox
+) -> None:
+    confirmed_address(site, mailbox)
+    post_form(TestClient(site.app), "/forgot", who="ada")
+    token = link_to(mailbox, ADDRESS, "/reset/").removeprefix("/reset/")
+    start = threading.Barrier(2)
+
+    def use(password: str) -> str:
+        start.wait()
+        try:
+            reset_password(mail_settings, store, token, password)
+        except TokenError:
+            return "refused"
+        return password
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(use, ["first new secret", "second new secret"]))
+    (winner,) = [outcome for outcome in outcomes if outcome != "refused"]
+    assert outcomes.count("refused") == 1
+    assert login(TestClient(site.app), "ada", winner).status_code == 303

@@ -74,6 +74,12 @@ def update_user(connection: Connection, user_id: int, **values: object) -> None:
     connection.execute(update(users).where(users.c.id == user_id).values(**values))
 
 
+def replace_password_hash(connection: Connection, user_id: int, old: str, new: str) -> bool:
+    """Set the password hash if it is still `old` (one of two concurrent changes wins)."""
+    query = update(users).where(users.c.id == user_id, users.c.password_hash == old)
+    return connection.execute(query.values(password_hash=new)).rowcount == 1
+
+
 def add_session(
     connection: Connection, token_hash: str, user_id: int, now: datetime, expires: datetime
 ) -> None:
@@ -174,4 +180,11 @@ def forget_attempts(connection: Connection, key: str) -> None:
 
 
 def forget_old_attempts(connection: Connection, before: datetime) -> None:
-    connection.execute(delete(login_attempts).where(login_attempts.c.started_at <= before))
+    """Delete the rows of windows that ended; on PostgreSQL skipping rows another transaction
+    holds, so that this never waits for one (nor deadlocks with one doing the same)."""
+    ended = (
+        select(login_attempts.c.key)
+        .where(login_attempts.c.started_at <= before)
+        .with_for_update(skip_locked=True)
+    )
+    connection.execute(delete(login_attempts).where(login_attempts.c.key.in_(ended)))

@@ -47,7 +47,7 @@ def forgot(
 @router.get("/reset/{token}", response_class=HTMLResponse, summary="A reset link's form")
 def reset_form(request: Request, store: StoreDep, token: str) -> Response:
     try:
-        user = reset_holder(request.app.state.settings, store, token)
+        user, _ = reset_holder(request.app.state.settings, store, token)
     except TokenError as error:
         return respond(request, "reset.html", AccountLinkPage(error=str(error)), 400)
     return respond(request, "reset.html", AccountLinkPage(username=user.username))
@@ -63,7 +63,7 @@ def reset(
 ) -> Response:
     settings = request.app.state.settings
     try:
-        user = reset_holder(settings, store, token)
+        user, _ = reset_holder(settings, store, token)
     except TokenError as error:
         return respond(request, "reset.html", AccountLinkPage(error=str(error)), 400)
     try:
