@@ -156,6 +156,9 @@ class Store:
         """Copy a live SQLite database with the online backup API (readers and writers go on)."""
         if self.dialect != "sqlite":
             raise StoreError("db backup copies SQLite files; use pg_dump for PostgreSQL")
+        database = Path(str(self.engine.url.database)).resolve()
+        if target.resolve() in {database, *(Path(f"{database}{end}") for end in ("-wal", "-shm"))}:
+            raise StoreError(f"db backup would overwrite the database itself: {target}")
         target.parent.mkdir(parents=True, exist_ok=True)
         raw = self.engine.raw_connection()
         destination = sqlite3.connect(target)
