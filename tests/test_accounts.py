@@ -205,7 +205,9 @@ def test_at_most_two_passwords_are_hashed_at_once_and_a_burst_is_refused(store: 
     refused = [n for n, a in enumerate(answers) if isinstance(a, TooBusy)]
     checked = [n for n, a in enumerate(answers) if isinstance(a, BadCredentials)]
     assert HASHING.most_holding == HASHING.at_once == 2
-    assert len(refused) >= 30 - HASHING.at_once - HASHING.queue and len(checked) >= 2
+    # How many are refused depends on how closely the threads arrive (each first counts its
+    # attempt in a write transaction); that some are, and none hashes past the bound, does not.
+    assert refused and len(checked) >= HASHING.at_once
     assert len(refused) + len(checked) == 30
     assert {attempts_counted(store, f"addr:198.51.100.{n}") for n in refused} == {0}
     assert {attempts_counted(store, f"addr:198.51.100.{n}") for n in checked} == {1}
