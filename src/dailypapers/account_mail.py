@@ -24,7 +24,11 @@ from dailypapers.accounts import (
 from dailypapers.config import Settings
 from dailypapers.mail.render import AddressSettingError, MailWriter, sender_address
 from dailypapers.mail.smtp import SmtpFailure, send_for_request
-from dailypapers.mail.subscriptions import SubscriptionError, normalise_address
+from dailypapers.mail.subscriptions import (
+    SubscriptionError,
+    limit_confirmation_mails,
+    normalise_address,
+)
 from dailypapers.mail.tokens import CONFIRM_ADDRESS, LIFETIMES, RESET, TokenError, link_signer
 from dailypapers.models import User
 from dailypapers.storage import Store
@@ -64,6 +68,7 @@ def set_address(
     except SubscriptionError as error:
         raise AccountError(str(error), field="email") from None
     confirm_password(store, user, password, client, now)
+    limit_confirmation_mails(settings, store, address, client or "unknown", now)  # 429
     with store.transaction() as connection:
         update_user(connection, user.id, email=address, email_confirmed_at=None)
     token = link_signer(settings, store).make(CONFIRM_ADDRESS, {"u": user.id, "e": address})

@@ -28,7 +28,10 @@ from dailypapers.web import create_app
 from dailypapers.web.deps import token_hash
 from tests.factories import make_paper
 from tests.live_server import running_server
+from tests.mail.helpers import mail_settings_for
+from tests.smtp_server import Mailbox
 from tests.web.conftest import csrf
+from tests.web.test_accounts import PASSWORD, post_form, signup
 from tests.web.test_page_cache import counted_statements
 
 DAY = date(2026, 7, 1)
@@ -147,6 +150,29 @@ def test_a_request_over_one_of_its_limits_counts_under_none(store: Store) -> Non
         enforce(store, [Rule("user/1", loose, "user")], now)
     with pytest.raises(RateLimited, match="user"):
         enforce(store, [Rule("user/1", loose, "user")], now)
+
+
+def test_an_accounts_address_shares_the_confirmation_mail_limits(
+    store: Store, mailbox: Mailbox
+) -> None:
+    """Setting an address mails it a link: it was a mail cannon for a signed-in user."""
+    settings = mail_settings_for(mailbox, rate_limit_confirmations_per_address="2/hour")
+    site = TestClient(create_app(settings, store))
+    signup(site, "ada")
+    answers = [
+        post_form(site, "/account/address", email=f"someone+{n}@example.org", password=PASSWORD)
+        for n in range(4)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 429, 429]
+    assert "too many confirmation mails from your address" in answers[-1].text
+    assert mailbox.count() == 2
+
+
+def test_forgot_password_requests_are_limited_per_address(store: Store) -> None:
+    """Counted as asked, whoever is named: a 429 tells nothing about who exists."""
+    site = site_with(store, rate_limit_password_resets_per_address="2/hour")
+    statuses = [post_form(site, "/forgot", who=f"nobody{n}").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
 
 
 @pytest.fixture

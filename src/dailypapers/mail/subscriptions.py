@@ -165,6 +165,15 @@ def confirmation_rules(settings: Settings, email: str, client: str) -> list[Rule
     ]
 
 
+def limit_confirmation_mails(
+    settings: Settings, store: Store, email: str, client: str, now: datetime
+) -> None:
+    """Count a confirmation mail to `email` asked for from `client`, or raise RateLimited
+    (counting nothing); subscriptions and accounts' addresses share these limits."""
+    if settings.rate_limits:
+        enforce(store, confirmation_rules(settings, email, client), now.timestamp())
+
+
 def subscribe(
     settings: Settings,
     store: Store,
@@ -180,12 +189,11 @@ def subscribe(
     subscriber = request_subscription(store, email, choices, now)
     if subscriber is None:
         return
-    if settings.rate_limits:
-        try:
-            enforce(store, confirmation_rules(settings, email, client), now.timestamp())
-        except RateLimited:
-            _not_mailed(store, subscriber)
-            raise
+    try:
+        limit_confirmation_mails(settings, store, email, client, now)
+    except RateLimited:
+        _not_mailed(store, subscriber)
+        raise
     base = settings.base_url.rstrip("/")
     token = link_signer(settings, store).make(
         CONFIRM, confirmation_payload(subscriber, choices, user_id, now)

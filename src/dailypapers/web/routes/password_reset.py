@@ -19,6 +19,7 @@ from dailypapers.account_mail import (
 from dailypapers.accounts import AccountError
 from dailypapers.mail.tokens import TokenError
 from dailypapers.web.deps import CsrfDep, StoreDep
+from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond
 from dailypapers.web.schemas import AccountLinkPage
 
@@ -35,7 +36,11 @@ def forgot_form(request: Request) -> Response:
     return respond(request, "forgot.html", AccountLinkPage())
 
 
-@router.post("/forgot", dependencies=[CsrfDep], summary="Mail a password-reset link")
+@router.post(
+    "/forgot",
+    dependencies=[CsrfDep, RateLimit("password_resets")],  # counts asking, not mails: tells nothing
+    summary="Mail a password-reset link",
+)
 def forgot(
     request: Request, store: StoreDep, background: BackgroundTasks, who: FormText = ""
 ) -> Response:
