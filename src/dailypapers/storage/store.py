@@ -156,20 +156,34 @@ class Store:
         """Copy a live SQLite database with the online backup API (readers and writers go on)."""
         if self.dialect != "sqlite":
             raise StoreError("db backup copies SQLite files; use pg_dump for PostgreSQL")
-        database = Path(str(self.engine.url.database)).resolve()
-        if target.resolve() in {database, *(Path(f"{database}{end}") for end in ("-wal", "-shm"))}:
+        database = Path(str(self.engine.url.database))
+        if any(_same_file(target, Path(f"{database}{end}")) for end in ("", "-wal", "-shm")):
             raise StoreError(f"db backup would overwrite the database itself: {target}")
         target.parent.mkdir(parents=True, exist_ok=True)
         raw = self.engine.raw_connection()
-        destination = sqlite3.connect(target)
         try:
-            raw.driver_connection.backup(destination)  # type: ignore[union-attr]
+            destination = sqlite3.connect(target)
+            try:
+                raw.driver_connection.backup(destination)  # type: ignore[union-attr]
+            finally:
+                destination.close()
+        except sqlite3.Error as error:  # a folder, a file that is no database
+            raise StoreError(f"cannot back up to {target}: {error}") from error
         finally:
-            destination.close()
             raw.close()
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _same_file(path: Path, database_file: Path) -> bool:
+    """Whether path names that file, also through a symbolic or a hard link."""
+    if path.resolve() == database_file.resolve():
+        return True
+    try:
+        return path.samefile(database_file)
+    except OSError:  # either one does not exist
+        return False
 
 
 _NEXT_VERSION = update(schema.data_version).values(version=schema.data_version.c.version + 1)
