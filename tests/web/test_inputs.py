@@ -147,6 +147,37 @@ def test_an_id_outside_arxivs_grammar_is_a_skipped_reported_record(
         assert not any(get_paper(connection, i) for i in BAD_IDS)
 
 
+def _write_source(tmp_path: Path, source: str, papers: list[dict]) -> Path:
+    """A file for `ingest SOURCE` holding these papers (id and title)."""
+    if source == "jsonl":
+        return write_jsonl(tmp_path / "p.jsonl", papers)
+    if source == "snapshot":
+        return write_jsonl(tmp_path / "p.jsonl", [_snapshot(p["id"]) | p for p in papers])
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps([{"paper": p} for p in papers]))
+    return path
+
+
+@pytest.mark.parametrize("source", ["jsonl", "snapshot", "hf-daily"])
+def test_a_record_with_a_nul_is_a_skipped_reported_record(
+    dailypapers, store: Store, tmp_path: Path, source: str
+) -> None:
+    """PostgreSQL text cannot hold NUL: one such record failed the whole import there."""
+    papers = [
+        {"id": "2401.00001", "title": "Before"},
+        {"id": "2401.00002", "title": "A NUL \x00 in the title"},
+        {"id": "2401.00003", "title": "Spelled \\u0000, no NUL"},
+    ]
+    result = dailypapers("ingest", source, _write_source(tmp_path, source, papers))
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 malformed record" in result.output
+    assert "ValueError: contains a NUL character" in result.output
+    with store.read() as connection:
+        assert get_paper(connection, "2401.00002") is None
+        assert get_paper(connection, "2401.00001").title == "Before"
+        assert get_paper(connection, "2401.00003").title == "Spelled \\u0000, no NUL"
+
+
 def test_pages_quote_an_id_that_was_stored_unchecked(store: Store, site: TestClient) -> None:
     """Ids stored before the sources checked them, straight through the upsert path: every
     URL built from them stays one path segment under /papers/."""

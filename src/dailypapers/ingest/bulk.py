@@ -31,6 +31,7 @@ from typing import IO, Any
 import orjson
 
 from dailypapers.ingest.errors import IngestError
+from dailypapers.ingest.records import refuse_nul
 from dailypapers.models import Paper, Submission
 from dailypapers.storage import Store
 from dailypapers.storage.upserts import PreparedUpsert, prepare_upsert, write_prepared
@@ -177,7 +178,9 @@ def _parse_block(
         if not line.strip():
             continue
         try:
-            records.append(parse(orjson.loads(line)))
+            record = orjson.loads(line)
+            # JSON spells a NUL \u0000 (a raw one is malformed): only such lines need a look
+            records.append(parse(refuse_nul(record) if b"\\u0000" in line else record))
         except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as error:
             reason = f"{path}:{number}: {type(error).__name__}: {error}"
             if strict:

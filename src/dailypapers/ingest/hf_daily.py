@@ -9,7 +9,7 @@ import orjson
 
 from dailypapers.ingest.arxiv_api import stored_id
 from dailypapers.ingest.errors import IngestError
-from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime
+from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime, refuse_nul
 from dailypapers.models import Paper, Submission, attribute_sources
 
 SOURCE = "hf"
@@ -58,7 +58,7 @@ def read_daily_papers(path: Path) -> tuple[list[tuple[Paper, Submission | None]]
     records, skips = [], []
     for position, entry in enumerate(entries, start=1):
         try:
-            records.append(daily_entry(entry))
+            records.append(daily_entry(refuse_nul(entry)))
         except (KeyError, TypeError, ValueError) as error:
             skips.append(f"{path}: entry {position}: {type(error).__name__}: {error}")
     return records, skips

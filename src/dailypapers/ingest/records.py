@@ -5,6 +5,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
+
+
+def refuse_nul(record: Any) -> Any:
+    """The JSON record, unless a string in it holds a NUL (ValueError): PostgreSQL text cannot
+    hold one and SQLite can, so such a record is malformed on both (on PostgreSQL it failed
+    the whole import instead of being skipped)."""
+    if _holds_nul(record):
+        raise ValueError("contains a NUL character")
+    return record
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
 
 
 def one_line(text: str | None) -> str:
