@@ -148,13 +148,14 @@ def test_an_id_outside_arxivs_grammar_is_a_skipped_reported_record(
 
 
 def _write_source(tmp_path: Path, source: str, papers: list[dict]) -> Path:
-    """A file for `ingest SOURCE` holding these papers (id and title)."""
-    if source == "jsonl":
-        return write_jsonl(tmp_path / "p.jsonl", papers)
-    if source == "snapshot":
-        return write_jsonl(tmp_path / "p.jsonl", [_snapshot(p["id"]) | p for p in papers])
-    path = tmp_path / "daily.json"
-    path.write_text(json.dumps([{"paper": p} for p in papers]))
+    """A file for `ingest SOURCE` holding these papers (json, not orjson: it writes any int)."""
+    if source == "hf-daily":
+        path = tmp_path / "daily.json"
+        path.write_text(json.dumps([{"paper": p} for p in papers]))
+        return path
+    records = [_snapshot(p["id"]) | p for p in papers] if source == "snapshot" else papers
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
     return path
 
 
@@ -176,6 +177,37 @@ def test_a_record_with_a_nul_is_a_skipped_reported_record(
         assert get_paper(connection, "2401.00002") is None
         assert get_paper(connection, "2401.00001").title == "Before"
         assert get_paper(connection, "2401.00003").title == "Spelled \\u0000, no NUL"
+
+
+SUBMITTED = "2026-01-02T00:00:00Z"
+# Per source: records whose numbers no integer column holds (one failed the whole import)
+OUT_OF_RANGE = {
+    "jsonl": [
+        {"versions": [{"version": 2**40, "created": None}]},  # SQLite holds it, PostgreSQL not
+        {"submission": {"submitted_at": SUBMITTED, "upvotes": 10**30}},  # neither
+        {"submission": {"submitted_at": SUBMITTED, "upvotes": -1}},
+    ],
+    "snapshot": [{"versions": [{"version": "v99999999999", "created": "Mon, 2 Apr 2007"}]}],
+    "hf-daily": [{"submittedOnDailyAt": SUBMITTED, "upvotes": 2**31}],
+}
+
+
+@pytest.mark.parametrize("source", ["jsonl", "snapshot", "hf-daily"])
+def test_a_number_beyond_the_columns_is_a_skipped_reported_record(
+    dailypapers, store: Store, tmp_path: Path, source: str
+) -> None:
+    bad = [
+        {"id": f"2401.{n:05d}", "title": "Too big"} | fields
+        for n, fields in enumerate(OUT_OF_RANGE[source], start=2)
+    ]
+    papers = [{"id": "2401.00001", "title": "Fine"}, *bad]
+    result = dailypapers("ingest", source, _write_source(tmp_path, source, papers))
+    assert result.exit_code == 0, result.output
+    assert f"skipped {len(bad)} malformed record" in result.output
+    assert "is not a number from 0 to 2,147,483,647" in result.output
+    with store.read() as connection:
+        assert get_paper(connection, "2401.00001").title == "Fine"
+        assert not any(get_paper(connection, record["id"]) for record in bad)
 
 
 def test_pages_quote_an_id_that_was_stored_unchecked(store: Store, site: TestClient) -> None:

@@ -9,7 +9,13 @@ import orjson
 
 from dailypapers.ingest.arxiv_api import stored_id
 from dailypapers.ingest.errors import IngestError
-from dailypapers.ingest.records import clean_block, collapse, parse_iso_datetime, refuse_nul
+from dailypapers.ingest.records import (
+    bounded_int,
+    clean_block,
+    collapse,
+    parse_iso_datetime,
+    refuse_nul,
+)
 from dailypapers.models import Paper, Submission, attribute_sources
 
 SOURCE = "hf"
@@ -37,7 +43,7 @@ def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
             paper_id=paper.id,
             submitted_at=parse_iso_datetime(submitted_at),
             submitted_by=submitter.get("name") or submitter.get("user"),
-            upvotes=int(data.get("upvotes") or 0),
+            upvotes=bounded_int(data.get("upvotes") or 0, "upvotes"),
             source=SOURCE,
         )
         if submitted_at

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from dailypapers.ingest.arxiv_api import stored_id
-from dailypapers.ingest.records import parse_iso_datetime
+from dailypapers.ingest.records import bounded_int, parse_iso_datetime
 from dailypapers.models import TEXT_FIELDS, Paper, PaperVersion, Submission, attribute_sources
 
 SOURCE = "jsonl"
@@ -82,7 +82,8 @@ def paper_from_json(record: Any) -> tuple[Paper, Submission | None]:
         published=date.fromisoformat(published) if published else None,
         versions=[
             PaperVersion(
-                int(v["version"]), parse_iso_datetime(v["created"]) if v["created"] else None
+                bounded_int(v["version"], "version"),
+                parse_iso_datetime(v["created"]) if v["created"] else None,
             )
             for v in record.get("versions") or []
         ],
@@ -100,6 +101,6 @@ def _submission(paper_id: str, data: dict[str, Any] | None) -> Submission | None
         paper_id=paper_id,
         submitted_at=parse_iso_datetime(data["submitted_at"]),
         submitted_by=data.get("submitted_by"),
-        upvotes=int(data.get("upvotes") or 0),
+        upvotes=bounded_int(data.get("upvotes") or 0, "upvotes"),
         source=data.get("source") or SOURCE,
     )

@@ -7,6 +7,17 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+MAX_INTEGER = 2**31 - 1  # the largest number both databases' integer columns hold
+
+
+def bounded_int(value: Any, name: str) -> int:
+    """A whole number from a record, 0 to MAX_INTEGER (ValueError otherwise): a larger one
+    failed the whole import when it was written."""
+    number = int(value)
+    if not 0 <= number <= MAX_INTEGER:
+        raise ValueError(f"field {name!r} is not a number from 0 to {MAX_INTEGER:,}")
+    return number
+
 
 def refuse_nul(record: Any) -> Any:
     """The JSON record, unless a string in it holds a NUL (ValueError): PostgreSQL text cannot

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from dailypapers.ingest.arxiv_api import stored_id
-from dailypapers.ingest.records import clean_block, collapse, parse_rfc2822, split_authors
+from dailypapers.ingest.records import (
+    bounded_int,
+    clean_block,
+    collapse,
+    parse_rfc2822,
+    split_authors,
+)
 from dailypapers.models import Paper, PaperVersion, Submission, attribute_sources
 
 SOURCE = "snapshot"
@@ -25,7 +31,7 @@ def paper_from_snapshot(record: Any) -> tuple[Paper, Submission | None]:
         raise ValueError("a snapshot record must be an object with a string 'id'")
     paper_id = stored_id(record["id"])
     versions = [
-        PaperVersion(int(v["version"].lstrip("v")), parse_rfc2822(v["created"]))
+        PaperVersion(bounded_int(v["version"].lstrip("v"), "version"), parse_rfc2822(v["created"]))
         for v in record.get("versions") or []
     ]
     paper = Paper(
