@@ -38,7 +38,9 @@ def _normalise_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     # First: a process opening the file while another creates it or turns on WAL waits.
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Writers queue for the one write lock; under heavy load on two cores a vote waited
+    # over 10 s, so the wait is generous (past it the site answers 503, never loses data).
+    cursor.execute("PRAGMA busy_timeout=30000")
     # Rows carry ~1 KB abstracts: 16 KB pages write them ~30% faster than 4 KB ones.
     # Takes effect when the file is created (a no-op afterwards, and in WAL mode).
     cursor.execute("PRAGMA page_size=16384")

@@ -8,7 +8,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -94,6 +94,15 @@ def _install_error_pages(app: FastAPI) -> None:
         wait = f"{-(-seconds // 60)} min" if seconds >= 120 else f"{seconds} s"
         response = _error(request, 429, f"{error}: try again in {wait}")
         response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, error: OperationalError) -> Response:
+        if "database is locked" not in str(error.orig):
+            raise error
+        # SQLite's one write lock stayed taken past busy_timeout: nothing was written.
+        response = _error(request, 503, "the database is busy: nothing was saved, try again")
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.exception_handler(DataError)

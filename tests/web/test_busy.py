@@ -1,0 +1,46 @@
+"""A write that cannot get SQLite's one write lock in time is a 503 that saved nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+
+from dailypapers.storage import Store
+from dailypapers.storage.schema import votes
+from dailypapers.storage.upserts import upsert_papers
+from tests.factories import make_paper
+from tests.web.conftest import csrf
+
+
+def test_a_write_past_the_busy_timeout_is_a_503(
+    store: Store, site: TestClient, sign_in: Callable
+) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    paper = make_paper()
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    sign_in(site)
+    token = csrf(site)
+    # The site's connections wait 0.2 s instead of 30 s for the lock (after its own pragmas).
+    event.listen(store.engine, "connect", lambda raw, _: raw.execute("PRAGMA busy_timeout=200"))
+    store.engine.dispose()
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding the lock
+    try:
+        response = site.post(
+            f"/papers/{paper.id}/vote",
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "busy" in response.json()["error"]
+    with store.read() as connection:
+        assert connection.scalar(select(func.count()).select_from(votes)) == 0
