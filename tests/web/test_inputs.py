@@ -210,6 +210,38 @@ def test_a_number_beyond_the_columns_is_a_skipped_reported_record(
         assert not any(get_paper(connection, record["id"]) for record in bad)
 
 
+# Per source: fields of the wrong type (each one failed the whole import with a traceback)
+WRONG_TYPES = {
+    "jsonl": [{"submission": {"submitted_at": SUBMITTED, "submitted_by": {"name": "x"}}}],
+    "snapshot": [{"title": 5}, {"comments": ["a"]}],
+    "hf-daily": [
+        {"submittedOnDailyAt": SUBMITTED, "submittedOnDailyBy": "someone"},
+        {"submittedOnDailyAt": SUBMITTED, "submittedOnDailyBy": {"name": {"a": 1}}},
+        {"title": 5},
+        {"projectPage": {"a": 1}},
+        {"authors": [{"name": 5}]},
+        {"publishedAt": 5},
+    ],
+}
+
+
+@pytest.mark.parametrize("source", ["jsonl", "snapshot", "hf-daily"])
+def test_a_field_of_the_wrong_type_is_a_skipped_reported_record(
+    dailypapers, store: Store, tmp_path: Path, source: str
+) -> None:
+    bad = [
+        {"id": f"2401.{n:05d}", "title": "Wrong"} | fields
+        for n, fields in enumerate(WRONG_TYPES[source], start=2)
+    ]
+    papers = [{"id": "2401.00001", "title": "Fine"}, *bad]
+    result = dailypapers("ingest", source, _write_source(tmp_path, source, papers))
+    assert result.exit_code == 0, result.output
+    assert f"skipped {len(bad)} malformed record" in result.output
+    with store.read() as connection:
+        assert get_paper(connection, "2401.00001").title == "Fine"
+        assert not any(get_paper(connection, record["id"]) for record in bad)
+
+
 def test_pages_quote_an_id_that_was_stored_unchecked(store: Store, site: TestClient) -> None:
     """Ids stored before the sources checked them, straight through the upsert path: every
     URL built from them stays one path segment under /papers/."""

@@ -31,7 +31,7 @@ from typing import IO, Any
 import orjson
 
 from dailypapers.ingest.errors import IngestError
-from dailypapers.ingest.records import refuse_nul
+from dailypapers.ingest.records import refuse_nul, well_typed
 from dailypapers.models import Paper, Submission
 from dailypapers.storage import Store
 from dailypapers.storage.upserts import PreparedUpsert, prepare_upsert, write_prepared
@@ -180,8 +180,9 @@ def _parse_block(
         try:
             record = orjson.loads(line)
             # JSON spells a NUL \u0000 (a raw one is malformed): only such lines need a look
-            records.append(parse(refuse_nul(record) if b"\\u0000" in line else record))
-        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as error:
+            records.append(well_typed(*parse(refuse_nul(record) if b"\\u0000" in line else record)))
+        # AttributeError: a field of the wrong type met a string method (5 .split())
+        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
             reason = f"{path}:{number}: {type(error).__name__}: {error}"
             if strict:
                 return records, skips, reason

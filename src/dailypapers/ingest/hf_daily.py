@@ -15,6 +15,7 @@ from dailypapers.ingest.records import (
     collapse,
     parse_iso_datetime,
     refuse_nul,
+    well_typed,
 )
 from dailypapers.models import Paper, Submission, attribute_sources
 
@@ -64,7 +65,7 @@ def read_daily_papers(path: Path) -> tuple[list[tuple[Paper, Submission | None]]
     records, skips = [], []
     for position, entry in enumerate(entries, start=1):
         try:
-            records.append(daily_entry(refuse_nul(entry)))
-        except (KeyError, TypeError, ValueError) as error:
+            records.append(well_typed(*daily_entry(refuse_nul(entry))))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # as in ingest.bulk
             skips.append(f"{path}: entry {position}: {type(error).__name__}: {error}")
     return records, skips

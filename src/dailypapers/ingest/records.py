@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from dailypapers.models import TEXT_FIELDS, Paper, Submission
+
 MAX_INTEGER = 2**31 - 1  # the largest number both databases' integer columns hold
 
 
@@ -17,6 +19,21 @@ def bounded_int(value: Any, name: str) -> int:
     if not 0 <= number <= MAX_INTEGER:
         raise ValueError(f"field {name!r} is not a number from 0 to {MAX_INTEGER:,}")
     return number
+
+
+def well_typed(paper: Paper, submission: Submission | None) -> tuple[Paper, Submission | None]:
+    """A parsed record, unless a text field holds a number, a list or an object (TypeError):
+    the database could not bind one, which failed the whole import."""
+    texts = {name: getattr(paper, name) for name in TEXT_FIELDS}
+    if submission is not None:
+        texts |= {"submitted_by": submission.submitted_by, "source": submission.source}
+    for name, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"field {name!r} must be a string")
+    for name in ("authors", "categories"):
+        if not all(isinstance(item, str) for item in getattr(paper, name)):
+            raise TypeError(f"field {name!r} must be a list of strings")
+    return paper, submission
 
 
 def refuse_nul(record: Any) -> Any:
