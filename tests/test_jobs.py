@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dailypapers.jobs import JobRunner
+from dailypapers.site_jobs import JobRunner
 
 
 def test_jobs_run_at_start_then_every_interval_and_survive_failures(

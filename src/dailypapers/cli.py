@@ -47,7 +47,6 @@ from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
 from dailypapers.ingest.lookup import ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
-from dailypapers.jobs import running_jobs
 from dailypapers.mail.delivery import DeliveryError, DeliveryReport, send_digests
 from dailypapers.mail.render import AddressSettingError
 from dailypapers.mail.subscriptions import (
@@ -61,6 +60,7 @@ from dailypapers.mail.subscriptions import (
 from dailypapers.search.evaluate import BeirError, evaluate_folder
 from dailypapers.search.query import QueryError
 from dailypapers.search.service import MODES, IndexProgress, SearchService
+from dailypapers.site_jobs import running_jobs
 from dailypapers.storage import Store, StoreError, open_store
 from dailypapers.storage.cursors import HarvestCursor
 from dailypapers.storage.outbox import latest_deliveries
