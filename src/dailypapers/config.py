@@ -46,6 +46,47 @@ class Settings(BaseSettings):
         default="https://export.arxiv.org/api/query",
         description="arXiv query API endpoint used by `ingest arxiv`.",
     )
+    follow: str = Field(
+        default="",
+        description="Categories or whole archives the site keeps current from arXiv (cs.LG "
+        "cs.CL, or cs), space- or comma-separated; seeds what admins change at run time. "
+        "Empty: nothing is followed.",
+    )
+    arxiv_rss_url: str = Field(
+        default="https://rss.arxiv.org/rss/",
+        description="arXiv's listing feeds; the followed categories, joined by '+', are "
+        "appended (https://rss.arxiv.org/rss/cs.CL+cs.LG).",
+    )
+    contact_email: str = Field(
+        default="",
+        description="The admins' address, named in the User-Agent of every request to arXiv "
+        "and mailed when a job keeps failing.",
+    )
+    hf_daily: bool = Field(
+        default=False,
+        description="Import each day's Hugging Face daily papers, with their upvotes.",
+    )
+    hf_url: str = Field(
+        default="https://huggingface.co/api/daily_papers",
+        description="Hugging Face's daily papers endpoint (asked with ?date=YYYY-MM-DD).",
+    )
+    digest_wait_hours: float = Field(
+        default=6.0,
+        ge=0,
+        description="Hours past the digest hour that digests wait for the day's announcement "
+        "while arXiv fails; then they go out with what there is.",
+    )
+    job_lease: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a worker holds a job without renewing it; a job whose worker "
+        "died is claimed again after this.",
+    )
+    clock_file: Path | None = Field(
+        default=None,
+        description="For tests and rehearsals: read the time from this file (ISO 8601) "
+        "instead of the system clock.",
+    )
     polite_delay: float = Field(
         default=3.0,
         description="Seconds to wait between requests to arXiv, as its terms of use ask.",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -290,4 +291,86 @@ rate_limit_hits = Table(
     Column("window_start", BigInteger, primary_key=True),  # Unix seconds
     Column("expires_at", BigInteger, nullable=False, index=True),
     Column("hits", Integer, nullable=False),
+)
+
+MOMENT = DateTime(timezone=True)
+
+# What the site keeps current: categories (cs.LG) or whole archives (cs).
+follows = Table(
+    "follows",
+    metadata,
+    Column("category", String(64), primary_key=True),
+    Column("since", Date),  # the backfill's first day, when one was asked for
+    Column("added_at", MOMENT, nullable=False),
+)
+
+# Each announcement day stored from arXiv's listing feed: a digest waits for its day.
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("feed_url", Text, nullable=False),
+    Column("stored_at", MOMENT, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("cross", Integer, nullable=False),
+    Column("replaced", Integer, nullable=False),
+)
+
+# The validators of the last answer of each feed, for conditional GETs.
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("url", String(512), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("day", Date),  # the announcement day (pubDate) of the last answer
+    Column("checked_at", MOMENT, nullable=False),
+)
+
+# The day each followed OAI-PMH set is harvested up to: the next harvest's `from`.
+oai_marks = Table(
+    "oai_marks",
+    metadata,
+    Column("set_spec", String(64), primary_key=True),
+    Column("harvested_until", Date, nullable=False),
+    Column("updated_at", MOMENT, nullable=False),
+)
+
+# Work for the workers: claimed with a lease, renewed while it runs, claimed again by
+# another worker when the lease runs out. `key` (kind + arguments) makes enqueueing
+# idempotent; a recurring job is one row that goes back to queued with a later run_at.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("run_at", MOMENT, nullable=False),
+    Column("lease_until", MOMENT),
+    Column("worker_id", String(128)),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # failed in a row
+    Column("runs", Integer, nullable=False, server_default="0"),
+    Column("last_started", MOMENT),
+    Column("last_finished", MOMENT),
+    Column("last_duration", Float),
+    Column("last_result", Text),
+    Column("last_error", Text),
+    Column("alerted_at", MOMENT),  # the admins were mailed about its failures
+    Column("created_at", MOMENT, nullable=False),
+)
+Index("ix_jobs_state_run_at", jobs.c.state, jobs.c.run_at)
+
+# The workers alive: each beats its heart while it runs.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),  # host:pid:random
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("device", String(32), nullable=False),
+    Column("started_at", MOMENT, nullable=False),
+    Column("heartbeat_at", MOMENT, nullable=False),
+    Column("job_id", Integer),  # the job it runs now
 )

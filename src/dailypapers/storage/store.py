@@ -95,6 +95,13 @@ class Store:
             begun.execute(_NEXT_VERSION)
 
     @contextmanager
+    def bookkeeping(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """A write that no page shows (a job's lease, a worker's heartbeat): it leaves the
+        data version, and so every cached page, as it is."""
+        with self._begun(connection) as begun:
+            yield begun
+
+    @contextmanager
     def _begun(self, connection: Connection | None) -> Iterator[Connection]:
         if connection is None:
             with self.engine.begin() as connection:
