@@ -257,9 +257,7 @@ def ingest_arxiv(
 
 
 def _fetcher(settings: Settings) -> Fetcher:
-    return Fetcher(
-        delay=settings.polite_delay, retries=settings.http_retries, timeout=settings.http_timeout
-    )
+    return Fetcher.for_site(settings)
 
 
 def _day(text: str | None) -> date | None:

@@ -15,12 +15,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
 
 from dailypapers import __version__
+from dailypapers.config import Settings
 from dailypapers.ingest.errors import IngestError
 
 USER_AGENT = f"dailypapers/{__version__} (self-hosted paper feed)"
@@ -33,6 +35,29 @@ class OutOfTime(IngestError):
     """No answer in time: the site did not answer, or the caller's deadline came first."""
 
 
+class Unavailable(IngestError):
+    """The site answered 429/5xx to every try; `retry_after` is the wait it asked for last."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def user_agent(settings: Settings) -> str:
+    """Names the site and, when set, its admins, as arXiv asks of harvesters."""
+    contact = f"; mailto:{settings.contact_email}" if settings.contact_email else ""
+    return f"{USER_AGENT[: USER_AGENT.index(' (')]} (+{settings.base_url}{contact})"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One answer: its body (None for 304 Not Modified) and its validators."""
+
+    content: bytes | None
+    etag: str | None
+    last_modified: str | None
+
+
 class SiteGate:
     """Requests from this process to one site: one at a time over one connection, each
     starting `delay` seconds or more after the one before started."""
@@ -41,7 +66,6 @@ class SiteGate:
         self._turn = threading.Lock()
         self._last_start = -math.inf
         self.client = httpx.Client(
-            headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         )
@@ -113,41 +137,78 @@ class Fetcher:
         timeout: float = 60.0,
         deadline: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        agent: str = USER_AGENT,
     ) -> None:
         self.delay = delay
         self.retries = retries
         self.timeout = timeout
         self.deadline = deadline
         self.sleep = sleep
+        self.agent = agent
+
+    @classmethod
+    def for_site(cls, settings: Settings, deadline: float | None = None) -> Fetcher:
+        """The fetcher every part of the site uses, as its settings say."""
+        return cls(
+            delay=settings.polite_delay,
+            retries=settings.http_retries,
+            timeout=settings.http_timeout,
+            deadline=deadline,
+            agent=user_agent(settings),
+        )
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
+        content = self.fetch(url, params).content
+        assert content is not None  # only a conditional GET is answered 304
+        return content
+
+    def fetch(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        """A GET, conditional when given the validators of an earlier answer."""
         request = httpx.URL(url, params=dict(params or {}))
+        headers = {"User-Agent": self.agent}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         gate = site_gate(request)
         deadline = math.inf if self.deadline is None else time.monotonic() + self.deadline
         for attempt in range(self.retries + 1):
             backoff = self.delay * 2**attempt
             try:
-                response = self._attempt(gate, request, deadline)
+                response = self._attempt(gate, request, headers, deadline)
             except httpx.TimeoutException as error:
                 failure: IngestError = OutOfTime(f"{request}: {type(error).__name__}: {error}")
             except httpx.HTTPError as error:
                 failure = IngestError(f"{request}: {type(error).__name__}: {error}")
             else:
                 if not response.is_error:
-                    return response.content
-                failure = _http_error(request, response)
+                    return _fetched(response)
                 if response.status_code not in RETRY_STATUSES:
-                    raise failure
+                    raise _http_error(request, response)
                 backoff = _retry_after(response, backoff)
+                failure = Unavailable(str(_http_error(request, response)), backoff)
             if attempt == self.retries or time.monotonic() + backoff > deadline:
                 raise failure
             self.sleep(backoff)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _attempt(self, gate: SiteGate, request: httpx.URL, deadline: float) -> httpx.Response:
+    def _attempt(
+        self, gate: SiteGate, request: httpx.URL, headers: dict[str, str], deadline: float
+    ) -> httpx.Response:
         try:
             with gate.turn(self.delay, deadline):
                 left = max(deadline - time.monotonic(), MIN_ATTEMPT_S)
-                return gate.client.get(request, timeout=min(self.timeout, left))
+                return gate.client.get(request, headers=headers, timeout=min(self.timeout, left))
         except OutOfTime as error:
             raise OutOfTime(f"{request}: {error}") from None
+
+
+def _fetched(response: httpx.Response) -> Fetched:
+    content = None if response.status_code == 304 else response.content
+    return Fetched(content, response.headers.get("ETag"), response.headers.get("Last-Modified"))

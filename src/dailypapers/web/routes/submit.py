@@ -56,12 +56,7 @@ def _outbound(request: Request) -> OutboundCalls:
 async def _fetch(outbound: OutboundCalls, settings: Settings, paper_id: str) -> Paper:
     """The paper from the arXiv API, off the request threads and within web_fetch_timeout:
     404 when arXiv does not know it, 502 when it fails us, 504 when it is too slow."""
-    fetcher = Fetcher(
-        delay=settings.polite_delay,
-        retries=settings.http_retries,
-        timeout=settings.http_timeout,
-        deadline=settings.web_fetch_timeout,
-    )
+    fetcher = Fetcher.for_site(settings, deadline=settings.web_fetch_timeout)
     try:
         found = await outbound.call(
             lambda: fetch_papers(fetcher, settings.arxiv_api_url, [paper_id])
