@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,6 +40,7 @@ from dailypapers.accounts import (
     set_password,
     sign_up,
 )
+from dailypapers.clock import Clock, clock_of
 from dailypapers.config import Settings
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
 from dailypapers.ingest.errors import IngestError
@@ -47,6 +50,11 @@ from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
 from dailypapers.ingest.lookup import ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
+from dailypapers.ingest.taxonomy import check_follows, split_follow_setting
+from dailypapers.jobs.kinds import BACKFILL, RECURRING, UPDATE_STAGES, make_due_now, plan_backfill
+from dailypapers.jobs.queue import JobRow, list_jobs, workers_alive
+from dailypapers.jobs.site import WORKER_ALIVE_S, site_worker, worker_thread
+from dailypapers.jobs.worker import stop_on_signals
 from dailypapers.mail.delivery import DeliveryError, DeliveryReport, send_digests
 from dailypapers.mail.render import AddressSettingError
 from dailypapers.mail.subscriptions import (
@@ -60,9 +68,9 @@ from dailypapers.mail.subscriptions import (
 from dailypapers.search.evaluate import BeirError, evaluate_folder
 from dailypapers.search.query import QueryError
 from dailypapers.search.service import MODES, IndexProgress, SearchService
-from dailypapers.site_jobs import running_jobs
 from dailypapers.storage import Store, StoreError, open_store
 from dailypapers.storage.cursors import HarvestCursor
+from dailypapers.storage.follows import add_follows, followed, remove_follows
 from dailypapers.storage.outbox import latest_deliveries
 from dailypapers.storage.papers import get_papers, get_submissions, iter_paper_batches, stats
 from dailypapers.storage.subscriptions import list_subscribers
@@ -627,10 +635,18 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes, each with its own app and database pool.")
     ] = 1,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Run no jobs here: `dailypapers worker` processes run them (PostgreSQL).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
-    """Serve the site (X-Forwarded-* are believed only from DAILYPAPERS_TRUSTED_PROXIES)."""
+    """Serve the site and, unless --no-worker, run its jobs in one thread beside it (X-Forwarded-*
+    are believed only from DAILYPAPERS_TRUSTED_PROXIES)."""
     from dailypapers.demo import load_demo_if_empty
     from dailypapers.web.server import serve_site
 
@@ -639,8 +655,161 @@ def serve(
         if demo and (report := load_demo_if_empty(store)):
             err.print(f"loaded {report.papers:,} demo papers")
     err.print(f"serving {store.url} on http://{settings.host}:{settings.port}/")
-    with running_jobs(settings):  # in this process only, however many workers serve
+    if no_worker:
         serve_site(settings, workers)
+        return
+    with worker_thread(settings):  # in this process only, however many web workers serve
+        serve_site(settings, workers)
+
+
+@app.command("worker")
+def worker(
+    device: Annotated[
+        str | None,
+        typer.Option(help="Where embeddings are computed: cpu, or a torch device (cuda)."),
+    ] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Run the site's jobs as they come due, beside other workers on other hosts, until
+    SIGTERM or Ctrl-C (the job running then ends first, or another worker takes it over)."""
+    settings = _settings(data_dir, db, device=device)
+    with _reported_errors(), _store(settings) as store:
+        running = site_worker(settings, store)
+        stop_on_signals(running)
+        err.print(f"worker {escape(running.id)} on {store.url}")
+        running.run_forever()
+
+
+@app.command("update")
+def update(data_dir: DataDir = None, db: DbUrl = None) -> None:
+    """Run everything that is due now, once, then exit (for cron): look at arXiv's listing
+    feed, store an announcement day not stored yet, bring in its metadata, index it, send
+    the digests that are due. Run twice, the second does nothing."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        clock = clock_of(settings)
+        started = clock.now()
+        for stage in UPDATE_STAGES:
+            make_due_now(store, clock.now(), [kind for kind in stage if kind in RECURRING])
+            site_worker(settings, store, clock, kinds=stage).run_until_idle()
+        with store.read() as connection:
+            ran = [job for job in list_jobs(connection) if _ran_since(job, started)]
+    for job in sorted(ran, key=lambda job: job.last_started or started):
+        line = f"{job.key}: {job.last_error or job.last_result or job.state}"
+        err.print(f"[red]{escape(line)}[/red]" if job.last_error else escape(line))
+    if any(job.last_error for job in ran):
+        raise typer.Exit(1)
+
+
+def _ran_since(job: JobRow, moment: datetime) -> bool:
+    return job.last_started is not None and job.last_started >= moment
+
+
+@app.command("follow")
+def follow(
+    categories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Categories or whole archives: cs.LG cs.CL, hep-th, cs.", show_default=False
+        ),
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Stop following them.")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Also bring in their history from this day (YYYY-MM-DD), here, now."),
+    ] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Follow arXiv categories (the announcement feed and OAI-PMH keep them current), stop
+    following them (--remove), or list what is followed (no arguments). With --since, the
+    history is harvested here with progress; stopped, a rerun resumes it."""
+    settings = _settings(data_dir, db)
+    first = _day(since)
+    with _reported_errors(), _store(settings) as store:
+        clock = clock_of(settings)
+        names = check_follows(split_follow_setting(" ".join(categories or [])))
+        with store.transaction() as connection:
+            if remove:
+                gone = remove_follows(connection, names, clock.now())
+                err.print(f"stopped following {', '.join(gone) or 'nothing'}")
+            elif names:
+                add_follows(connection, names, clock.now(), since=first)
+                err.print(f"following {', '.join(names)}")
+            for chosen in followed(connection):
+                since_text = f" (history from {chosen.since})" if chosen.since else ""
+                print(f"{chosen.category}{since_text}")
+        if first is not None and names and not remove:
+            _backfill(settings, store, clock, names, first)
+
+
+def _backfill(
+    settings: Settings, store: Store, clock: Clock, names: list[str], since: date
+) -> None:
+    now = clock.now()
+    plan_backfill(store, names, since, now.date(), now)
+    running = site_worker(settings, store, clock, kinds=(BACKFILL,))
+    with store.read() as connection:
+        chunks = [job for job in list_jobs(connection) if job.kind == BACKFILL]
+    left = [job for job in chunks if job.state != "done"]
+    done = len(chunks) - len(left)
+    with _progress("months") as progress:
+        task = progress.add_task("history", total=len(chunks), completed=done)
+        while running.run_once():
+            done += 1
+            progress.update(task, completed=done, months=done)
+    with store.read() as connection:
+        unfinished = [
+            job for job in list_jobs(connection) if job.kind == BACKFILL and job.state != "done"
+        ]
+    for job in unfinished:
+        err.print(
+            f"[yellow]{escape(job.key)}: {escape(job.last_error or 'held by a worker')}[/yellow]"
+        )
+    if unfinished:
+        raise _fail(f"{len(unfinished)} months of history are not in yet: rerun to go on")
+
+
+@app.command("jobs")
+def jobs_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """The site's jobs (last run, duration, result or error, next run) and the workers alive."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        now = clock_of(settings).now()
+        with store.read() as connection:
+            rows = list_jobs(connection)
+            alive = workers_alive(connection, now, WORKER_ALIVE_S)
+    if as_json:
+        data = {
+            "jobs": [dataclasses.asdict(row) for row in rows],
+            "workers": [dataclasses.asdict(w) for w in alive],
+        }
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table("job", "state", "last run", "took", "result or error", "next run", box=None)
+    for row in rows:
+        took = f"{row.last_duration:.1f} s" if row.last_duration is not None else ""
+        outcome = (
+            Text(row.last_error or "", style="red")
+            if row.last_error
+            else Text(row.last_result or "")
+        )
+        table.add_row(row.key, row.state, _when(row.last_started), took, outcome, _when(row.run_at))
+    Console(soft_wrap=False).print(table)
+    for alive_worker in alive:
+        seen = _when(alive_worker.heartbeat_at)
+        print(f"worker {alive_worker.id} ({alive_worker.device}), seen {seen}")
+    if not alive:
+        print("no worker alive")
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else ""
 
 
 Email = Annotated[str, typer.Argument(help="The subscriber's address.", show_default=False)]

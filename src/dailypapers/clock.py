@@ -14,10 +14,11 @@ class Clock:
     file: Path | None = None  # holds an ISO 8601 time; None: the system clock
 
     def now(self) -> datetime:
+        """In UTC, which is what the database is given (SQLite drops offsets)."""
         if self.file is None:
             return datetime.now(UTC)
         moment = datetime.fromisoformat(self.file.read_text().strip())
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     @property
     def is_set_by_hand(self) -> bool:

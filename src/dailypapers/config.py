@@ -70,9 +70,10 @@ class Settings(BaseSettings):
         default="https://huggingface.co/api/daily_papers",
         description="Hugging Face's daily papers endpoint (asked with ?date=YYYY-MM-DD).",
     )
-    digest_wait_hours: float = Field(
-        default=6.0,
+    digest_wait_hours: int = Field(
+        default=6,
         ge=0,
+        le=23,
         description="Hours past the digest hour that digests wait for the day's announcement "
         "while arXiv fails; then they go out with what there is.",
     )

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from sqlalchemy import Connection
+
 from dailypapers.ingest.errors import IngestError, OaiError
 from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.oai import FORMAT_ROOTS, parse_list_records
+from dailypapers.models import Paper
 from dailypapers.storage import Store
 from dailypapers.storage.cursors import HarvestCursor, forget_cursor, load_cursor, save_cursor
 from dailypapers.storage.upserts import upsert_papers
@@ -47,10 +50,20 @@ class HarvestRequest:
 
 # Called after each stored page with the cursor as it now stands.
 PageCallback = Callable[[HarvestCursor], None]
+# Chooses, in the page's transaction, which of a page's papers to store and how.
+PageFilter = Callable[[Connection, list[Paper]], list[Paper]]
+
+
+def _every_paper(_connection: Connection, papers: list[Paper]) -> list[Paper]:
+    return papers
 
 
 def harvest(
-    store: Store, fetcher: Fetcher, request: HarvestRequest, on_page: PageCallback | None = None
+    store: Store,
+    fetcher: Fetcher,
+    request: HarvestRequest,
+    on_page: PageCallback | None = None,
+    keep: PageFilter = _every_paper,
 ) -> HarvestCursor:
     """Harvest to the end of the list, resuming a stored cursor; return the final cursor."""
     if request.metadata_prefix not in FORMATS:
@@ -65,7 +78,7 @@ def harvest(
             if cursor.resumption_token
             else request.first_page_params()
         )
-        _harvest_page(store, fetcher, request, cursor, params)
+        _harvest_page(store, fetcher, request, cursor, params, keep)
         if on_page:
             on_page(cursor)
     return cursor
@@ -77,6 +90,7 @@ def _harvest_page(
     request: HarvestRequest,
     cursor: HarvestCursor,
     params: dict[str, str],
+    keep: PageFilter,
 ) -> None:
     described = f"{request.url}?{urlencode(params)}"
     data = fetcher.get(request.url, params)
@@ -101,5 +115,5 @@ def _harvest_page(
     cursor.complete_list_size = page.complete_list_size or cursor.complete_list_size
     cursor.finished = page.resumption_token is None
     with store.transaction() as connection:
-        upsert_papers(connection, page.papers)
+        upsert_papers(connection, keep(connection, page.papers))
         save_cursor(connection, cursor)

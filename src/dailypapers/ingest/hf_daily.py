@@ -53,19 +53,30 @@ def daily_entry(entry: Any) -> tuple[Paper, Submission | None]:
     return attribute_sources(paper, SOURCE), submission
 
 
-def read_daily_papers(path: Path) -> tuple[list[tuple[Paper, Submission | None]], list[str]]:
+Records = tuple[list[tuple[Paper, Submission | None]], list[str]]
+
+
+def read_daily_papers(path: Path) -> Records:
     """The entries of a saved response, and why each malformed one was skipped; a malformed
     file fails naming where."""
+    return parse_daily_papers(path.read_bytes(), str(path))
+
+
+def parse_daily_papers(data: bytes, described: str) -> Records:
+    """The entries of a response (`described` names it in errors) and why each malformed
+    one was skipped."""
     try:
-        entries = orjson.loads(path.read_bytes())
+        entries = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise IngestError(f"{path}: malformed JSON at line {error.lineno}: {error.msg}") from None
+        raise IngestError(
+            f"{described}: malformed JSON at line {error.lineno}: {error.msg}"
+        ) from None
     if not isinstance(entries, list):
-        raise IngestError(f"{path}: expected a JSON list of daily papers")
+        raise IngestError(f"{described}: expected a JSON list of daily papers")
     records, skips = [], []
     for position, entry in enumerate(entries, start=1):
         try:
             records.append(well_typed(*daily_entry(refuse_nul(entry))))
         except (KeyError, TypeError, ValueError, AttributeError) as error:  # as in ingest.bulk
-            skips.append(f"{path}: entry {position}: {type(error).__name__}: {error}")
+            skips.append(f"{described}: entry {position}: {type(error).__name__}: {error}")
     return records, skips

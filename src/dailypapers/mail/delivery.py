@@ -111,13 +111,15 @@ def send_digests(
 
 
 def send_due_digests(
-    store: Store, settings: Settings, now: datetime | None = None
+    store: Store, settings: Settings, now: datetime | None = None, hour: int | None = None
 ) -> DeliveryReport:
-    """The scheduler's run: every subscriber whose digest hour has come today."""
+    """The scheduler's run: every subscriber whose digest hour (`hour`, default the
+    setting's) has come today."""
     now = now or datetime.now(UTC)
     with store.read() as connection:
         chosen = active_subscribers(connection)
-    plan = [(s, d) for s in chosen if (d := due_day(s, now, settings.digest_hour))]
+    hour = settings.digest_hour if hour is None else hour
+    plan = [(s, d) for s in chosen if (d := due_day(s, now, hour))]
     return DigestRun(store, settings, now).run(plan)
 
 

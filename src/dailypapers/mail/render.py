@@ -170,6 +170,12 @@ class MailWriter:
         shared = [("Subject", subject), ("Auto-Submitted", "auto-generated")]
         return self._message([("To", email)], shared, "account_link", context)
 
+    def job_alert(self, email: str, context: dict[str, object]) -> bytes:
+        """To an admin: a job has failed several times in a row (sent once per streak)."""
+        subject = f"dailypapers: the job {context['key']} keeps failing"
+        shared = [("Subject", one_line(subject)), ("Auto-Submitted", "auto-generated")]
+        return self._message([("To", email)], shared, "job_alert", context)
+
     def _message(
         self,
         unique: list[tuple[str, str]],

@@ -8,7 +8,7 @@ batch of embeddings is stored in its own transaction."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,12 +83,14 @@ class EmbeddingWork:
     hashes: list[str]
 
 
-def embedding_work(store: Store, model: str, limit: int | None = None) -> EmbeddingWork:
-    """Visible papers with no embedding by `model` for their current text, shortest first
-    (batches of similar length waste little on padding)."""
+def embedding_work(
+    store: Store, model: str, limit: int | None = None, ids: Collection[str] | None = None
+) -> EmbeddingWork:
+    """Visible papers (of `ids`, when given) with no embedding by `model` for their current
+    text, shortest first (batches of similar length waste little on padding)."""
     todo = []
     with store.read() as connection:
-        for rows in embedding_state(connection):
+        for rows in embedding_state(connection, ids=ids):
             for paper_id, title, abstract, stored_model, stored_hash in rows:
                 text = paper_text(title, abstract)
                 digest = text_hash(text)

@@ -5,6 +5,7 @@ a SQLite database, full text + pgvector inside PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,20 +229,38 @@ class SearchService:
         are recomputed only then, even with `rebuild` (which rebuilds the index files);
         `embed_limit` embeds at most that many (the shortest first)."""
         progress = progress or IndexProgress()
-        report = IndexReport()
-        if self.keyword is not None:
-            with self.store.read() as connection:
-                progress.start("keyword index", queue_length(connection))
-            update = rebuild_keywords if rebuild else catch_up_keywords
-            report.keyword = update(self.store, self.keyword, progress.advance)
-        if self.vectors is not None:
-            sync_vector_file(self.store, self.vectors, rebuild=rebuild)
+        report = IndexReport(keyword=self.update_keywords(rebuild, progress))
         work = embedding_work(self.store, self.encoder.model, embed_limit)
         progress.start("embeddings", len(work.paper_ids))
         report.embedded = embed_papers(
             self.store, self.encoder, work, self.vectors, progress.advance
         )
         return report
+
+    def update_keywords(self, rebuild: bool = False, progress: IndexProgress | None = None) -> int:
+        """The keyword index and the vector file brought to the database (SQLite; PostgreSQL
+        keeps both inside it); how many papers were (re)indexed by keyword."""
+        progress = progress or IndexProgress()
+        indexed = 0
+        if self.keyword is not None:
+            with self.store.read() as connection:
+                progress.start("keyword index", queue_length(connection))
+            update = rebuild_keywords if rebuild else catch_up_keywords
+            indexed = update(self.store, self.keyword, progress.advance)
+        if self.vectors is not None:
+            sync_vector_file(self.store, self.vectors, rebuild=rebuild)
+        return indexed
+
+    def embedding_batches(self, size: int) -> list[list[str]]:
+        """The papers that need an embedding, in batches of `size` (similar lengths together),
+        for workers to embed side by side."""
+        ids = embedding_work(self.store, self.encoder.model).paper_ids
+        return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+    def embed(self, ids: Collection[str]) -> int:
+        """Embed those of `ids` that still need it (a batch run twice embeds nothing twice)."""
+        work = embedding_work(self.store, self.encoder.model, ids=ids)
+        return embed_papers(self.store, self.encoder, work, self.vectors)
 
 
 def _nearest_of(

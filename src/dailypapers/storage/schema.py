@@ -302,6 +302,9 @@ follows = Table(
     Column("category", String(64), primary_key=True),
     Column("since", Date),  # the backfill's first day, when one was asked for
     Column("added_at", MOMENT, nullable=False),
+    # Kept when removed, so that DAILYPAPERS_FOLLOW, which seeds the table, does not bring
+    # back what an admin removed.
+    Column("removed_at", MOMENT),
 )
 
 # Each announcement day stored from arXiv's listing feed: a digest waits for its day.

@@ -4,7 +4,7 @@ on PostgreSQL the full-text and pgvector queries themselves."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
@@ -108,8 +108,11 @@ def searchable_papers(connection: Connection, ids: Sequence[str]) -> list[Search
 # Embeddings.
 
 
-def embedding_state(connection: Connection, batch: int = 5000) -> Iterator[list[Any]]:
-    """Every visible paper's text with the model and text hash of its embedding (None if none)."""
+def embedding_state(
+    connection: Connection, batch: int = 5000, ids: Collection[str] | None = None
+) -> Iterator[list[Any]]:
+    """Every visible paper's text (or those of `ids`) with the model and text hash of its
+    embedding (None if none)."""
     query = (
         select(
             papers.c.id,
@@ -122,6 +125,8 @@ def embedding_state(connection: Connection, batch: int = 5000) -> Iterator[list[
         .where(papers.c.hidden.is_(False))
         .order_by(papers.c.id)
     )
+    if ids is not None:
+        query = query.where(papers.c.id.in_(list(ids)))
     result = connection.execution_options(yield_per=batch).execute(query)
     for rows in result.partitions():
         yield list(rows)

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(64), primary_key=True),  # cs.LG, or an archive: cs
         sa.Column("since", sa.Date),  # the backfill's first day, when one was asked for
         sa.Column("added_at", MOMENT, nullable=False),
+        sa.Column("removed_at", MOMENT),  # kept, so that the setting does not bring it back
     )
     op.create_table(
         "announcements",

@@ -1,0 +1,412 @@
+"""The job kinds: plain functions over the layers below. Each is idempotent, so that a job
+that a dead worker left half done is simply run again, and keeps no state between runs
+but what it stores.
+
+The pipeline, in order: `announcements` stores the day's listing feed and asks for
+`enrich` of that day (metadata over OAI-PMH, then the arXiv API for what is still
+missing), which asks for `index` (keyword index, then the embeddings split into `embed`
+batches that any worker takes); `digests` waits for all of it. `backfill` chunks bring in
+the history of a newly followed category; `hf-daily` the day's Hugging Face picks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property, partial
+from hashlib import blake2b
+
+from sqlalchemy import Connection, select
+
+from dailypapers.clock import Clock
+from dailypapers.config import Settings
+from dailypapers.ingest.bulk import ImportReport, store_records
+from dailypapers.ingest.errors import IngestError
+from dailypapers.ingest.harvest import HarvestRequest, harvest
+from dailypapers.ingest.hf_daily import parse_daily_papers
+from dailypapers.ingest.http import Fetcher, Unavailable
+from dailypapers.ingest.lookup import fetch_papers
+from dailypapers.ingest.rss import feed_url, parse_feed
+from dailypapers.ingest.taxonomy import follows_paper, oai_set, split_follow_setting
+from dailypapers.jobs import queue
+from dailypapers.jobs.schedule import (
+    backoff,
+    latest_announcement,
+    listing_day,
+    listing_day_of_submission,
+    next_announcement,
+)
+from dailypapers.jobs.worker import Handler, JobContext, Outcome, RetryLater
+from dailypapers.mail.delivery import DeliveryError, send_due_digests
+from dailypapers.models import Paper
+from dailypapers.search.service import SearchService
+from dailypapers.storage import Store
+from dailypapers.storage.announcements import (
+    feed_validators,
+    is_stored,
+    save_feed_check,
+    store_feed,
+)
+from dailypapers.storage.follows import followed, seed_follows
+from dailypapers.storage.papers import as_date
+from dailypapers.storage.ratelimit import forget_expired
+from dailypapers.storage.schema import jobs, oai_marks, paper_listings, paper_versions
+from dailypapers.storage.upserts import insert_for, upsert_papers
+
+log = logging.getLogger(__name__)
+
+ANNOUNCEMENTS = "announcements"
+ENRICH = "enrich"
+BACKFILL = "backfill"
+INDEX = "index"
+EMBED = "embed"
+DIGESTS = "digests"
+HF_DAILY = "hf-daily"
+PRUNE = "prune"
+PIPELINE = (ANNOUNCEMENTS, ENRICH, INDEX, EMBED)  # what the digests wait for
+RECURRING = (ANNOUNCEMENTS, INDEX, DIGESTS, PRUNE)  # one row each, its key its kind
+# `dailypapers update` runs these in turn, each until nothing of it is due.
+UPDATE_STAGES = (
+    (ANNOUNCEMENTS,),
+    (ENRICH, HF_DAILY, BACKFILL),
+    (INDEX,),
+    (EMBED,),
+    (DIGESTS, PRUNE),
+)
+
+CHECK_AFTER = timedelta(minutes=5)  # the first look at the feed after an announcement
+INDEX_EVERY = timedelta(seconds=60)  # also catches papers that a command stored
+DIGESTS_EVERY = timedelta(minutes=5)
+PRUNE_EVERY = timedelta(hours=1)
+KEEP_DONE = timedelta(days=7)  # one-shot jobs stay on the jobs page this long
+EMBED_BATCH = 256  # papers per embedding job: about 20 s on two cores
+LOOKUP_AT_MOST = 200  # papers fetched by id from the arXiv API per day
+
+
+@dataclass
+class Site:
+    """What the job kinds work with, made once per worker."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    _search: SearchService | None = field(default=None, repr=False)
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        return Fetcher.for_site(self.settings)
+
+    @cached_property
+    def search(self) -> SearchService:
+        return self._search or SearchService(self.settings, self.store)
+
+    def followed(self) -> list[str]:
+        with self.store.read() as connection:
+            return [follow.category for follow in followed(connection)]
+
+
+def handlers(site: Site) -> dict[str, Handler]:
+    kinds: dict[str, Callable[[Site, JobContext], Outcome]] = {
+        ANNOUNCEMENTS: check_announcements,
+        ENRICH: enrich_day,
+        BACKFILL: backfill_chunk,
+        INDEX: index_search,
+        EMBED: embed_batch,
+        DIGESTS: send_digests,
+        HF_DAILY: import_hf_daily,
+        PRUNE: prune,
+    }
+    return {kind: partial(run, site) for kind, run in kinds.items()}
+
+
+def seed_jobs(site: Site) -> None:
+    """The recurring jobs and the setting's follows, made once (a no-op after that)."""
+    now = site.clock.now()
+    with site.store.transaction() as connection:
+        seed_follows(connection, split_follow_setting(site.settings.follow), now)
+    with site.store.bookkeeping() as connection:
+        for kind in RECURRING:
+            queue.enqueue(connection, kind, kind, {}, now)
+
+
+def make_due_now(store: Store, now: datetime, kinds: Sequence[str]) -> None:
+    """`dailypapers update`: the recurring jobs of `kinds` run now, whatever their turn."""
+    with store.bookkeeping() as connection:
+        for kind in kinds:
+            queue.schedule(connection, kind, kind, {}, now)
+
+
+# --- announcements ------------------------------------------------------------------------
+
+
+def expected_day(now: datetime) -> date:
+    """The listing day of the latest announcement arXiv has made by `now`."""
+    return listing_day(latest_announcement(now))
+
+
+def check_announcements(site: Site, job: JobContext) -> Outcome:
+    """Fetch the listing feed of what the site follows (a conditional GET) and store its day
+    when it is not stored yet; until the feed shows the day of the latest announcement,
+    look again, less and less often."""
+    now = job.now()
+    names = site.followed()
+    if not names:
+        return Outcome("nothing is followed", next_announcement(now) + CHECK_AFTER)
+    url = feed_url(site.settings.arxiv_rss_url, names)
+    with site.store.read() as connection:
+        etag, modified, seen = feed_validators(connection, url) or (None, None, None)
+    try:
+        fetched = site.fetcher.fetch(url, etag=etag, last_modified=modified)
+    except Unavailable as error:
+        raise RetryLater(str(error), backoff(job.job.attempts + 1, error.retry_after)) from None
+    expected = expected_day(now)
+    result = "not modified"
+    if fetched.content is not None:
+        feed = parse_feed(fetched.content, url)
+        if feed.items and feed.day > expected:
+            raise IngestError(
+                f"{url}: the feed is for {feed.day}, after the latest announcement's day "
+                f"({expected}); is the clock right?"
+            )
+        with site.store.transaction() as connection:
+            counts = (
+                None if is_stored(connection, feed.day) else store_feed(connection, feed, url, now)
+            )
+            save_feed_check(connection, url, fetched.etag, fetched.last_modified, feed.day, now)
+        seen = feed.day
+        result = f"{feed.day}: already stored"
+        if counts is not None and feed.items:
+            result = (
+                f"{feed.day}: stored {counts.new} new, {counts.cross} cross-lists, "
+                f"{counts.replaced} replacements"
+            )
+            payload = {"day": feed.day.isoformat(), "ids": counts.unknown_replacements}
+            job.enqueue(ENRICH, f"{ENRICH}:{feed.day}", payload)
+            if site.settings.hf_daily:
+                job.enqueue(HF_DAILY, f"{HF_DAILY}:{feed.day}", {"day": feed.day.isoformat()})
+        elif not feed.items:
+            result = f"{feed.day}: no announcement"
+    if seen is None or seen < expected:
+        wait = _waiting(now)
+        return Outcome(f"{result}; waiting for the feed of {expected}", now + wait)
+    return Outcome(result, next_announcement(now) + CHECK_AFTER)
+
+
+def _waiting(now: datetime) -> timedelta:
+    """How long to wait for a feed that is late: a quarter of its lateness, 1 to 30 min."""
+    late = now - latest_announcement(now)
+    return min(max(late / 4, timedelta(minutes=1)), timedelta(minutes=30))
+
+
+def digests_may_go(connection: Connection, now: datetime, settings: Settings) -> bool:
+    """Whether the morning's digests have what they wait for: nothing followed, or the feed of
+    the latest announcement seen and the work it brought done."""
+    if not followed(connection):
+        return True
+    url = feed_url(settings.arxiv_rss_url, [f.category for f in followed(connection)])
+    seen = (feed_validators(connection, url) or (None, None, None))[2]
+    return (
+        seen is not None and seen >= expected_day(now) and not _pending(connection, PIPELINE, now)
+    )
+
+
+def _pending(connection: Connection, kinds: Sequence[str], now: datetime) -> bool:
+    """Whether a job of `kinds` is running or due: a one-shot one queued, or a recurring
+    one (its key is its kind) whose turn has come."""
+    waiting = select(jobs.c.id).where(
+        jobs.c.kind.in_(kinds),
+        (jobs.c.state == "running")
+        | ((jobs.c.state == "queued") & ((jobs.c.key != jobs.c.kind) | (jobs.c.run_at <= now))),
+    )
+    return connection.scalar(waiting.limit(1)) is not None
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+def enrich_day(site: Site, job: JobContext) -> Outcome:
+    """Metadata the feed lacks (version dates, DOI, journal-ref, comments): an incremental
+    OAI-PMH harvest of each followed set, then the arXiv API for what is still missing."""
+    day = date.fromisoformat(job.payload["day"])
+    names = site.followed()
+    harvested = 0
+    for set_spec in sorted({oai_set(name) for name in names}):
+        harvested += _harvest_set(site, set_spec, names, day - timedelta(days=1), job.now())
+    looked_up = _look_up(site, day, job.payload.get("ids", []))
+    job.schedule(INDEX, INDEX, {}, job.now())
+    return Outcome(f"{day}: {harvested} from OAI-PMH, {looked_up} from the arXiv API")
+
+
+def _harvest_set(site: Site, set_spec: str, names: list[str], first: date, now: datetime) -> int:
+    with site.store.read() as connection:
+        mark = connection.scalar(
+            select(oai_marks.c.harvested_until).where(oai_marks.c.set_spec == set_spec)
+        )
+    start = min(as_date(mark) or first, first)
+    request = HarvestRequest(site.settings.oai_url, "arXiv", from_date=start, set_spec=set_spec)
+    cursor = harvest(site.store, site.fetcher, request, keep=partial(_followed_papers, names))
+    with site.store.transaction() as connection:
+        statement = insert_for(connection.dialect.name, oai_marks)
+        values = {"harvested_until": now.astimezone(UTC).date(), "updated_at": now}
+        connection.execute(
+            statement.values(set_spec=set_spec, **values).on_conflict_do_update(
+                index_elements=["set_spec"], set_=values
+            )
+        )
+    return cursor.records
+
+
+def _followed_papers(names: list[str], connection: Connection, papers: list[Paper]) -> list[Paper]:
+    """A harvested page's papers of the followed categories; one not stored yet (history, a
+    missed day) goes on the listing day arXiv's schedule gives its first version."""
+    kept = [paper for paper in papers if follows_paper(names, paper.categories)]
+    return _with_days(connection, kept)
+
+
+def _with_days(connection: Connection, papers: list[Paper]) -> list[Paper]:
+    known = set(
+        connection.scalars(
+            select(paper_listings.c.paper_id).where(
+                paper_listings.c.paper_id.in_([paper.id for paper in papers])
+            )
+        )
+    )
+    for paper in papers:
+        first = paper.versions[0].created if paper.versions else None
+        if paper.id not in known and not paper.listed and first is not None:
+            paper.listed = [listing_day_of_submission(first)]
+    return papers
+
+
+def _look_up(site: Site, day: date, ids: list[str]) -> int:
+    """Papers of `day` still without their first version's date, and the replacements of
+    papers never stored, by id through the arXiv API."""
+    with site.store.read() as connection:
+        dated = select(paper_versions.c.paper_id).where(
+            paper_versions.c.paper_id == paper_listings.c.paper_id,
+            paper_versions.c.created.is_not(None),
+        )
+        undated = connection.scalars(
+            select(paper_listings.c.paper_id).where(paper_listings.c.day == day, ~dated.exists())
+        )
+        wanted = sorted({*undated, *ids})[:LOOKUP_AT_MOST]
+    if not wanted:
+        return 0
+    found = fetch_papers(site.fetcher, site.settings.arxiv_api_url, wanted)
+    with site.store.transaction() as connection:
+        upsert_papers(connection, _with_days(connection, found))
+    return len(found)
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def plan_backfill(
+    store: Store, names: Sequence[str], since: date, today: date, now: datetime
+) -> int:
+    """One `backfill` job per OAI-PMH set and month from `since` to `today`; how many new."""
+    added = 0
+    with store.bookkeeping() as connection:
+        for set_spec in sorted({oai_set(name) for name in names}):
+            first = since
+            while first <= today:
+                last = min(_month_end(first), today)
+                key = f"{BACKFILL}:{set_spec}:{first}:{last}"
+                payload = {"set": set_spec, "from": first.isoformat(), "until": last.isoformat()}
+                added += queue.enqueue(connection, BACKFILL, key, payload, now)
+                first = last + timedelta(days=1)
+    return added
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def backfill_chunk(site: Site, job: JobContext) -> Outcome:
+    """A month of a followed set's history; the harvest's cursor resumes a killed run."""
+    request = HarvestRequest(
+        site.settings.oai_url,
+        "arXiv",
+        from_date=date.fromisoformat(job.payload["from"]),
+        until_date=date.fromisoformat(job.payload["until"]),
+        set_spec=job.payload["set"],
+    )
+    names = [name for name in site.followed() if oai_set(name) == request.set_spec]
+    cursor = harvest(site.store, site.fetcher, request, keep=partial(_followed_papers, names))
+    job.schedule(INDEX, INDEX, {}, job.now())
+    return Outcome(f"{cursor.records} records in {cursor.pages} pages")
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def index_search(site: Site, job: JobContext) -> Outcome:
+    """The keyword index, then the embeddings, split into batches that any worker takes."""
+    now = job.now()
+    try:
+        indexed = site.search.update_keywords()
+    except BlockingIOError:  # `dailypapers index` is at it
+        return Outcome("the keyword index is being written by another process", now + INDEX_EVERY)
+    with site.store.read() as connection:
+        embedding = _pending(connection, (EMBED,), now)
+    batches = [] if embedding else site.search.embedding_batches(EMBED_BATCH)
+    for ids in batches:
+        digest = blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
+        job.enqueue(EMBED, f"{EMBED}:{ids[0]}:{len(ids)}:{digest}", {"ids": ids})
+    return Outcome(
+        f"{indexed} indexed by keyword, {len(batches)} embedding batches", now + INDEX_EVERY
+    )
+
+
+def embed_batch(site: Site, job: JobContext) -> Outcome:
+    embedded = site.search.embed(job.payload["ids"])
+    return Outcome(f"{embedded} embedded")
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+
+def send_digests(site: Site, job: JobContext) -> Outcome:
+    """The digests due now; while the morning's announcement is not in yet, only those whose
+    hour is `digest_wait_hours` past (they go out with what there is)."""
+    now = job.now()
+    with site.store.read() as connection:
+        ready = digests_may_go(connection, now, site.settings)
+    hour = site.settings.digest_hour + (0 if ready else site.settings.digest_wait_hours)
+    if hour > 23:
+        return Outcome("waiting for the day's announcement and its indexing", now + DIGESTS_EVERY)
+    try:
+        report = send_due_digests(site.store, site.settings, now, hour=hour)
+    except DeliveryError as error:  # e.g. the SMTP server is down: the next turn resumes
+        raise RetryLater(f"digests: {error}", DIGESTS_EVERY.total_seconds()) from None
+    failed = "; ".join(f"{address}: {reason}" for address, reason in report.failed)
+    waiting = "" if ready else " (the others wait for the day's announcement and its indexing)"
+    result = f"{report.sent} sent{waiting}" + (f"; failed: {failed}" if failed else "")
+    return Outcome(result, now + DIGESTS_EVERY)
+
+
+# --- other sources and upkeep -------------------------------------------------------------
+
+
+def import_hf_daily(site: Site, job: JobContext) -> Outcome:
+    """The day's Hugging Face daily papers, with their upvotes, as `ingest hf-daily` does."""
+    day = job.payload["day"]
+    url = site.settings.hf_url
+    data = site.fetcher.get(url, {"date": day})
+    records, skips = parse_daily_papers(data, f"{url}?date={day}")
+    report = ImportReport()
+    report.skip(skips)
+    store_records(site.store, records, site.settings.batch_size, report)
+    return Outcome(f"{day}: {report.papers} papers, {len(skips)} skipped")
+
+
+def prune(site: Site, job: JobContext) -> Outcome:
+    """Rate-limit counts whose window has passed, and one-shot jobs done a week ago."""
+    now = job.now()
+    forget_expired(site.store, now.timestamp())
+    with site.store.bookkeeping() as connection:
+        gone = queue.delete_done(connection, now - KEEP_DONE)
+    return Outcome(f"{gone} old jobs deleted", now + PRUNE_EVERY)
