@@ -29,7 +29,12 @@ from dailypapers.ingest.hf_daily import parse_daily_papers
 from dailypapers.ingest.http import Fetcher, Unavailable
 from dailypapers.ingest.lookup import fetch_papers
 from dailypapers.ingest.rss import feed_url, parse_feed
-from dailypapers.ingest.taxonomy import follows_paper, oai_set, split_follow_setting
+from dailypapers.ingest.taxonomy import (
+    check_follows,
+    follows_paper,
+    oai_set,
+    split_follow_setting,
+)
 from dailypapers.jobs import queue
 from dailypapers.jobs.schedule import (
     backoff,
@@ -50,6 +55,7 @@ from dailypapers.storage.announcements import (
     store_feed,
 )
 from dailypapers.storage.follows import followed, seed_follows
+from dailypapers.storage.locks import exclusive
 from dailypapers.storage.papers import as_date
 from dailypapers.storage.ratelimit import forget_expired
 from dailypapers.storage.schema import jobs, oai_marks, paper_listings, paper_versions
@@ -76,6 +82,8 @@ UPDATE_STAGES = (
     (DIGESTS, PRUNE),
 )
 
+TALK_TO_ARXIV = (ANNOUNCEMENTS, ENRICH, BACKFILL)
+ARXIV_TURN = timedelta(seconds=30)  # a job that found arXiv taken tries again after this
 CHECK_AFTER = timedelta(minutes=5)  # the first look at the feed after an announcement
 INDEX_EVERY = timedelta(seconds=60)  # also catches papers that a command stored
 DIGESTS_EVERY = timedelta(minutes=5)
@@ -118,14 +126,27 @@ def handlers(site: Site) -> dict[str, Handler]:
         HF_DAILY: import_hf_daily,
         PRUNE: prune,
     }
-    return {kind: partial(run, site) for kind, run in kinds.items()}
+    chosen = {kind: partial(run, site) for kind, run in kinds.items()}
+    for kind in TALK_TO_ARXIV:
+        chosen[kind] = partial(_one_at_a_time, site, chosen[kind])
+    return chosen
+
+
+def _one_at_a_time(site: Site, run: Handler, job: JobContext) -> Outcome:
+    """arXiv asks for one connection and a request every few seconds per site, not per
+    process: the jobs that talk to it take turns, whichever worker or host runs them."""
+    with exclusive(site.store, "arxiv") as held:
+        if held:
+            return run(job)
+    return Outcome("another worker is talking to arXiv: taking turns", job.now() + ARXIV_TURN)
 
 
 def seed_jobs(site: Site) -> None:
     """The recurring jobs and the setting's follows, made once (a no-op after that)."""
     now = site.clock.now()
-    with site.store.transaction() as connection:
-        seed_follows(connection, split_follow_setting(site.settings.follow), now)
+    if names := check_follows(split_follow_setting(site.settings.follow)):
+        with site.store.transaction() as connection:
+            seed_follows(connection, names, now)
     with site.store.bookkeeping() as connection:
         for kind in RECURRING:
             queue.enqueue(connection, kind, kind, {}, now)
@@ -375,9 +396,8 @@ def send_digests(site: Site, job: JobContext) -> Outcome:
     now = job.now()
     with site.store.read() as connection:
         ready = digests_may_go(connection, now, site.settings)
-    hour = site.settings.digest_hour + (0 if ready else site.settings.digest_wait_hours)
-    if hour > 23:
-        return Outcome("waiting for the day's announcement and its indexing", now + DIGESTS_EVERY)
+    # Late in the day, they go out that day all the same (the day's last hour at the latest).
+    hour = min(site.settings.digest_hour + (0 if ready else site.settings.digest_wait_hours), 23)
     try:
         report = send_due_digests(site.store, site.settings, now, hour=hour)
     except DeliveryError as error:  # e.g. the SMTP server is down: the next turn resumes

@@ -23,7 +23,6 @@ from dailypapers.storage import Store, open_store
 from dailypapers.storage.schema import users
 
 log = logging.getLogger(__name__)
-STOP_WAIT_S = 10.0  # how long `serve` waits for the job running when it stops
 WORKER_ALIVE_S = 120.0  # a worker whose heart beat this recently is alive
 
 
@@ -52,7 +51,9 @@ def site_worker(
 
 @contextmanager
 def worker_thread(settings: Settings) -> Iterator[Worker]:
-    """The site's worker in a thread of this process, over a store of its own."""
+    """The site's worker in a thread of this process, over a store of its own. Stopping, it
+    waits `shutdown_timeout` for the job running then; one cut off is claimed again when its
+    lease runs out."""
     store = open_store(settings.database_url)
     worker = site_worker(settings, store)
     thread = threading.Thread(target=worker.run_forever, name="dailypapers-worker", daemon=True)
@@ -61,7 +62,7 @@ def worker_thread(settings: Settings) -> Iterator[Worker]:
         yield worker
     finally:
         worker.stop()
-        thread.join(STOP_WAIT_S)
+        thread.join(settings.shutdown_timeout)
         store.close()
 
 
