@@ -19,6 +19,7 @@ from dailypapers.jobs.kinds import ANNOUNCEMENTS, HF_DAILY
 from dailypapers.jobs.queue import enqueue, list_jobs
 from dailypapers.jobs.site import site_worker
 from dailypapers.storage import Store
+from dailypapers.storage.locks import exclusive
 from dailypapers.storage.schema import submissions, users
 from tests.conftest import shared
 from tests.fake_arxiv import FakeArxiv, fake_arxiv
@@ -115,3 +116,22 @@ def test_followed_names_map_to_their_oai_sets() -> None:
         "physics:hep-th",
         "physics:astro-ph",
     ]
+
+
+def test_jobs_that_talk_to_arxiv_take_turns_across_processes(
+    store: Store, tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    settings = settings_for(arxiv, tmp_path)
+    now = datetime(2026, 6, 26, 0, 10, tzinfo=UTC)
+    settings.clock_file.write_text(now.isoformat())
+    with exclusive(store, "arxiv") as held:  # as another worker, on another host, would
+        assert held
+        site_worker(settings, store, kinds=(ANNOUNCEMENTS,)).run_until_idle()
+    assert arxiv.requests == []
+    with store.read() as connection:
+        job = next(job for job in list_jobs(connection) if job.key == ANNOUNCEMENTS)
+    assert job.state == "queued" and "taking turns" in (job.last_result or "")
+    assert job.run_at == now + timedelta(seconds=30)
+    settings.clock_file.write_text((now + timedelta(seconds=30)).isoformat())
+    site_worker(settings, store, kinds=(ANNOUNCEMENTS,)).run_until_idle()
+    assert len(arxiv.feeds_asked()) == 1
