@@ -21,7 +21,7 @@ from lxml import etree
 
 from dailypapers.ingest.arxiv_api import block_of, normalize_arxiv_id, parse_xml, text_of
 from dailypapers.ingest.errors import IngestError
-from dailypapers.ingest.records import clean_block, one_line, split_authors
+from dailypapers.ingest.records import MAX_INTEGER, clean_block, one_line, split_authors
 from dailypapers.models import Paper, PaperVersion, attribute_sources
 from dailypapers.text import path_segment
 
@@ -118,17 +118,21 @@ def _item_id(element: etree._Element, header: re.Match[str] | None, where: str) 
         raise IngestError(f"{where}: no arXiv id (guid {guid!r:.60})")
     try:
         paper_id, version = normalize_arxiv_id(written)
-    except IngestError:
+    except (IngestError, ValueError):  # ValueError: a version too long for int() to read
         raise IngestError(f"{where}: not an arXiv id: {written!r:.60}") from None
     if version is None and header:  # the description says "arXiv:IDvN" too
         try:
             described_id, version = normalize_arxiv_id(header["id"])
-        except IngestError:
+        except (IngestError, ValueError):
             described_id = None
         if described_id != paper_id:
             version = None
     if version is None:
         raise IngestError(f"{where}: no version in the id of {paper_id}")
+    if version > MAX_INTEGER:  # no integer column holds it (SQLite past 2^63, PostgreSQL 2^31)
+        raise IngestError(
+            f"{where}: version {str(version)[:20]} of {paper_id} is no version number"
+        )
     return paper_id, version
 
 
