@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dailypapers.clock import Clock
+from dailypapers.clock import Clock, ClockError
 from dailypapers.jobs import queue
 from dailypapers.jobs.queue import ClaimedJob, JobRow
 from dailypapers.jobs.schedule import backoff
@@ -136,11 +136,11 @@ class _LeaseKeeper:
     def _keep(self) -> None:
         worker = self.worker
         while not self._done.wait(worker.lease_s / 3):
-            now = worker.clock.now()
             try:
+                now = worker.clock.now()
                 held = queue.renew(worker.store, self.job.id, worker.id, now, worker.lease_s)
                 queue.heartbeat(worker.store, worker.id, now, self.job.id)
-            except SQLAlchemyError as error:  # try again at the next turn
+            except (SQLAlchemyError, ClockError) as error:  # try again at the next turn
                 log.warning("job %s: cannot renew its lease: %s", self.job.key, _first_line(error))
                 continue
             if not held:
@@ -207,6 +207,15 @@ class Worker:
                         self.id,
                         _first_line(error),
                         DATABASE_WAIT_S,
+                    )
+                    wait = DATABASE_WAIT_S
+                except Exception as error:  # e.g. an unreadable clock file: not the loop
+                    log.error(
+                        "worker %s: %s; trying again in %.0f s",
+                        self.id,
+                        _error_line(error),
+                        DATABASE_WAIT_S,
+                        exc_info=not isinstance(error, ClockError),
                     )
                     wait = DATABASE_WAIT_S
                 stop.wait(wait)
