@@ -12,16 +12,19 @@ CATEGORIES = frozenset(SUBJECT_CODES.values())  # cs.LG, hep-th, math.AG, …
 ARCHIVES = frozenset(code.split(".")[0] for code in CATEGORIES)  # cs, hep-th, math, …
 # OAI-PMH sets are the archives of the arXiv's groups; the physics archives sit under one.
 _TOP_LEVEL_SETS = frozenset({"cs", "econ", "eess", "math", "q-bio", "q-fin", "stat"})
+NAMED_AT_MOST = 5  # unknown names an error lists: thousands of them made a line of megabytes
 
 
 def check_follows(names: Iterable[str]) -> list[str]:
     """The names as given (duplicates dropped), or IngestError naming the unknown ones."""
     chosen = list(dict.fromkeys(name.strip() for name in names if name.strip()))
-    unknown = [name for name in chosen if name not in CATEGORIES | ARCHIVES]
+    unknown = [name for name in chosen if name not in CATEGORIES and name not in ARCHIVES]
     if unknown:
+        named = ", ".join(repr(name[:64]) for name in unknown[:NAMED_AT_MOST])
+        more = len(unknown) - NAMED_AT_MOST
         raise IngestError(
-            f"unknown arXiv categor{'ies' if len(unknown) > 1 else 'y'}: "
-            f"{', '.join(repr(name[:64]) for name in unknown)} (e.g. cs.LG, hep-th, or a "
+            f"unknown arXiv categor{'ies' if len(unknown) > 1 else 'y'}: {named}"
+            f"{f' and {more:,} more' if more > 0 else ''} (e.g. cs.LG, hep-th, or a "
             "whole archive such as cs; see https://arxiv.org/category_taxonomy)"
         )
     return chosen

@@ -1,6 +1,7 @@
 """What the site follows on arXiv: categories or archives, each with an optional backfill
 start. Removed ones are kept as removed, so that the setting seeding the table does not
-bring them back."""
+bring them back. A backfill start is a day of arXiv's history: from its first month to
+today, nothing else (a plan from year 1 is 24,000 monthly harvests)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, select, update
 
-from dailypapers.storage.papers import as_date
+from dailypapers.storage.papers import as_date, as_utc
 from dailypapers.storage.schema import follows
+from dailypapers.storage.store import StoreError
 from dailypapers.storage.upserts import insert_for
+
+FIRST_DAY = date(1991, 8, 1)  # arXiv's first month: no history before it
+
+
+class FollowError(StoreError):
+    """A follow refused, with the reason in one line."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,23 @@ def followed(connection: Connection) -> list[Follow]:
         .where(follows.c.removed_at.is_(None))
         .order_by(follows.c.category)
     )
-    return [Follow(name, as_date(since), added) for name, since, added in rows]
+    # SQLite hands times back naive: aware UTC on both databases.
+    return [Follow(name, as_date(since), _aware(added)) for name, since, added in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    found = as_utc(moment)
+    assert found is not None
+    return found
+
+
+def check_since(since: date, today: date) -> date:
+    """`since` when it is a day of arXiv's history (FIRST_DAY to `today`), else FollowError."""
+    if not FIRST_DAY <= since <= today:
+        raise FollowError(
+            f"the history can start on a day from {FIRST_DAY} to today ({today}), not {since}"
+        )
+    return since
 
 
 def seed_follows(connection: Connection, names: Sequence[str], now: datetime) -> None:
@@ -41,7 +65,10 @@ def seed_follows(connection: Connection, names: Sequence[str], now: datetime) ->
 def add_follows(
     connection: Connection, names: Sequence[str], now: datetime, since: date | None = None
 ) -> None:
-    """Follow `names` (again); `since` asks for their history from that day on."""
+    """Follow `names` (again); `since` asks for their history from that day on (FollowError
+    when it is no day of arXiv's history by `now`)."""
+    if since is not None:
+        check_since(since, _aware(now).date())
     if not names:
         return
     statement = insert_for(connection.dialect.name, follows)
