@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, delete, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    delete,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from dailypapers.storage import Store
 from dailypapers.storage.papers import as_utc
@@ -111,20 +121,29 @@ def enqueue(connection: Connection, kind: str, key: str, payload: Any, run_at: d
 
 def schedule(connection: Connection, kind: str, key: str, payload: Any, run_at: datetime) -> None:
     """A recurring job's next turn: add it, or bring it forward to `run_at` when that is earlier
-    (a queued job), or queue it again at `run_at` (a done or failed one). A running job is left
-    alone: its worker sets the next turn when it finishes."""
+    (a queued job), or queue it again at `run_at` (a done or failed one). A running job stays
+    running; a turn asked for after its run started (the run may have missed what asked for it)
+    is kept in its `run_at`, and `finish` makes it the next turn when that is earlier."""
     statement = insert_for(connection.dialect.name, jobs).values(
         _new_job(kind, key, payload, run_at)
     )
-    later = statement.excluded.run_at
-    earlier = case((later < jobs.c.run_at, later), else_=jobs.c.run_at)
+    asked = statement.excluded.run_at
+    earlier = case((asked < jobs.c.run_at, asked), else_=jobs.c.run_at)
+    during_run = case(
+        (asked <= jobs.c.last_started, jobs.c.run_at),  # the run began after it: covers it
+        (jobs.c.run_at > jobs.c.last_started, earlier),  # another was asked for during the run
+        else_=asked,
+    )
     statement = statement.on_conflict_do_update(
         index_elements=[jobs.c.key],
         set_={
-            "run_at": case((jobs.c.state == QUEUED, earlier), else_=later),
-            "state": QUEUED,
+            "run_at": case(
+                (jobs.c.state == QUEUED, earlier),
+                (jobs.c.state == RUNNING, during_run),
+                else_=asked,
+            ),
+            "state": case((jobs.c.state == RUNNING, RUNNING), else_=QUEUED),
         },
-        where=jobs.c.state != RUNNING,
     )
     connection.execute(statement)
 
@@ -255,8 +274,9 @@ def finish(
     next_run_at: datetime | None,
     duration_s: float | None = None,
 ) -> bool:
-    """A run that succeeded: queued again at `next_run_at` (a recurring job), else done. Only
-    while this worker holds the job; whether it did."""
+    """A run that succeeded: queued again at `next_run_at` (a recurring job), or at the turn
+    `schedule` was asked for during the run when that is earlier; else done. Only while this
+    worker holds the job; whether it did."""
     values: dict[str, Any] = {
         "state": DONE if next_run_at is None else QUEUED,
         "attempts": 0,
@@ -265,7 +285,9 @@ def finish(
         "last_result": one_line(result),
     }
     if next_run_at is not None:
-        values["run_at"] = _utc(next_run_at)
+        turn = literal(_utc(next_run_at), jobs.c.run_at.type)
+        asked = and_(jobs.c.run_at > jobs.c.last_started, jobs.c.run_at < turn)
+        values["run_at"] = case((asked, jobs.c.run_at), else_=turn)
     return _end_run(store, job_id, worker_id, now, duration_s, values)
 
 
