@@ -23,6 +23,7 @@ from dailypapers.web.render import TEMPLATES, csrf_key, wants_json
 from dailypapers.web.routes import (
     about,
     accounts,
+    admin,
     api_docs,
     comments,
     feeds,
@@ -141,6 +142,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(about.router)
     app.include_router(accounts.router)
+    app.include_router(admin.router)
     app.include_router(password_reset.router)
     app.include_router(hf_api.router)
     app.include_router(comments.router)

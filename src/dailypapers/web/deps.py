@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,11 +12,25 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Connection
 
 from dailypapers.accounts import token_hash
+from dailypapers.clock import ClockError, clock_of
 from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.users import session_user, token_user
 from dailypapers.web.render import SESSION_COOKIE, csrf_token
+
+log = logging.getLogger(__name__)
+
+
+def site_now(request: Request) -> datetime:
+    """The site's time: the clock file's, when settings name one (tests, rehearsals). A clock
+    file that holds no time is logged and the system's clock used: pages only show the time,
+    and a page for every reader must not fail over it."""
+    try:
+        return clock_of(request.app.state.settings).now()
+    except ClockError as error:
+        log.warning("%s: showing the system's time", error)
+        return datetime.now(UTC)
 
 
 def get_store(request: Request) -> Store:

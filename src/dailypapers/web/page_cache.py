@@ -12,6 +12,10 @@ readers' pages differ only in their CSRF token, which is swapped in on the way o
 pages whose token is one the site makes (a client may send any cookie) and appears nowhere
 but in the forms' csrf_token fields are kept, and the reader's token is escaped as the
 template would escape it.
+
+A page that holds the time (the daily page's next announcement) says until when it is right
+(`share_with_anonymous(request, until)`); past that time, by the site's clock, it is made
+afresh.
 """
 
 from __future__ import annotations
@@ -30,21 +34,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.storage import Store
 from dailypapers.storage.store import data_version
-from dailypapers.web.deps import SESSION_COOKIE
+from dailypapers.web.deps import SESSION_COOKIE, site_now
 from dailypapers.web.render import csrf_token, remember_csrf, wants_json
 
 SHARED = "dailypapers.shared_page"  # scope key: set to the page's CSRF token by a handler
+SHARED_UNTIL = "dailypapers.shared_until"  # scope key: when the shared page stops being right
 SITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24), as render makes
 PER_REQUEST_HEADERS = {"content-length", "set-cookie"}
 # Version, local and UTC day (a page may show either), path, query string.
 Key = tuple[int, date, date, str, str]
 
 
-def share_with_anonymous(request: Request) -> None:
-    """Let PageCache keep this page: it was made for an anonymous reader, as HTML."""
+def share_with_anonymous(request: Request, until: datetime | None = None) -> None:
+    """Let PageCache keep this page: it was made for an anonymous reader, as HTML; with
+    `until`, only until then (an aware time of the site's clock)."""
     token = csrf_token(request)
     if SITE_TOKEN.fullmatch(token):
         request.scope[SHARED] = token
+        if until is not None:
+            request.scope[SHARED_UNTIL] = until
 
 
 def _token_field(token: str) -> bytes:
@@ -57,6 +65,10 @@ class CachedPage:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     token: str  # the CSRF token it was rendered with
+    until: datetime | None = None  # when it stops being right; None: while the data stays
+
+    def expired(self, request: Request) -> bool:
+        return self.until is not None and site_now(request) >= self.until
 
     def response(self, request: Request) -> Response:
         token = csrf_token(request)
@@ -87,7 +99,7 @@ class PageCache:
             return
         key = await run_in_threadpool(_key, request)
         page = self._get(key)
-        if page is not None:
+        if page is not None and not page.expired(request):
             await page.response(request)(scope, receive, send)
             return
         await self._keep(key, scope, receive, send)
@@ -112,7 +124,8 @@ class PageCache:
         ]
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         if body.count(token.encode()) == body.count(_token_field(token)):  # only in the forms
-            self._put(key, CachedPage(start["status"], headers, body, token))
+            page = CachedPage(start["status"], headers, body, token, scope.get(SHARED_UNTIL))
+            self._put(key, page)
 
     def _get(self, key: Key) -> CachedPage | None:
         with self._lock:

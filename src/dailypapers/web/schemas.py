@@ -93,6 +93,10 @@ class PapersPage(BaseModel):
     previous: str | None = None  # the neighbouring period's key
     next: str | None = None
     entries: list[EntryOut]
+    # A day's list: when the last arXiv announcement was stored and when the next is due
+    # (None before the first was stored; the next is None while the site follows nothing).
+    updated_at: datetime | None = None
+    next_announcement: datetime | None = None
 
 
 class CommentOut(BaseModel):
@@ -319,3 +323,59 @@ class SubscriptionPage(BaseModel):
     token: str | None = None
     unsubscribe_url: str | None = None
     form: SubscribeForm | None = None  # for a signed-in user without a subscription
+
+
+class JobOut(BaseModel):
+    """One job of the jobs table as /admin/jobs shows it (times in UTC)."""
+
+    id: int
+    kind: str
+    key: str
+    state: str  # queued, running, done or failed
+    next_run: datetime | None  # when it runs next, if it is queued
+    attempts: int  # failures in a row
+    runs: int
+    last_started: datetime | None
+    last_finished: datetime | None
+    last_duration: float | None  # seconds
+    last_result: str | None
+    last_error: str | None
+    worker_id: str | None  # the worker that holds it now
+    lease_until: datetime | None
+    alerted_at: datetime | None  # when the admins were told it keeps failing
+
+
+class WorkerOut(BaseModel):
+    id: str
+    host: str
+    pid: int
+    device: str
+    started_at: datetime
+    heartbeat_at: datetime
+    job_id: int | None  # the job it runs now
+    job_key: str | None
+
+
+class JobsPage(BaseModel):
+    """Every job, the next to run first, and the workers whose heart beat lately."""
+
+    now: datetime
+    jobs: list[JobOut]
+    workers: list[WorkerOut]
+    workers_alive_within_s: float
+
+
+class FollowOut(BaseModel):
+    category: str  # a category (cs.LG) or a whole archive (cs)
+    since: date | None  # the first day of its history asked for
+    added_at: datetime
+
+
+class FollowsPage(BaseModel):
+    """What the site follows on arXiv; after a change, what changed."""
+
+    follows: list[FollowOut]
+    added: list[str] = []
+    removed: list[str] = []
+    backfill_jobs: int = 0  # months of history newly queued
+    error: str | None = None

@@ -15,7 +15,16 @@ from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
 from dailypapers.text import path_segment
 from dailypapers.web.comments_html import threaded
-from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, UserDep, ViewerDep
+from dailypapers.web.deps import (
+    CsrfDep,
+    ReadDep,
+    SearchDep,
+    StoreDep,
+    UserDep,
+    ViewerDep,
+    site_now,
+)
+from dailypapers.web.freshness import freshness
 from dailypapers.web.lists import (
     TRENDING_WINDOW_DAYS,
     ListPage,
@@ -79,6 +88,10 @@ def papers(
     days = days_of(connection, period.first, period.last)
     listed = list_page(connection, days, sort, page, viewer.id if viewer else None)
     previous, following = neighbours(connection, period)
+    # A day's list says when arXiv's last announcement came in and when the next is due.
+    fresh = None
+    if period.kind == "date":
+        fresh = freshness(connection, site_now(request))
     data = _papers_page(
         period.title,
         listed,
@@ -87,10 +100,12 @@ def papers(
         key=period.key,
         previous=previous,
         next=following,
+        updated_at=fresh.updated_at if fresh else None,
+        next_announcement=fresh.next_announcement if fresh else None,
     )
     if viewer is None and sort != "trending":  # trending moves with the clock, not the data
-        share_with_anonymous(request)
-    return respond(request, "papers.html", data)
+        share_with_anonymous(request, until=fresh.valid_until if fresh else None)
+    return respond(request, "papers.html", data, freshness=fresh)
 
 
 @router.get("/trending", response_class=HTMLResponse, summary="Trending papers")
