@@ -500,12 +500,6 @@ def test_an_oai_record_from_the_future_makes_no_future_day(
 # --------------------------------------------------------------------------- xfail: http.py
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http._retry_after takes str.isdigit() for a number: '²' (a Latin-1 header byte "
-    "0xB2) is a digit to it and float() raises ValueError: a traceback, not a one-line "
-    "error. Fix: `value.isascii() and value.isdigit()`.",
-)
 def test_a_retry_after_of_superscript_digits_is_an_unavailable_site(arxiv: FakeArxiv) -> None:
     def answer(_request: Request) -> tuple[int, dict[str, str], bytes]:
         return 503, {"Retry-After": "\xb2"}, b""
@@ -545,13 +539,6 @@ def endless_server() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.Fetcher reads a whole answer into memory, however large: a feed (or OAI "
-    "page) of gigabytes takes the worker, and on SQLite `serve` with it, down for lack of "
-    "memory. Fix: stream the answer (client.stream) and stop with an IngestError past a "
-    "bound (e.g. 64 MiB; arXiv's largest feed is a few MB).",
-)
 def test_an_answer_of_endless_bytes_is_refused(endless_server: str) -> None:
     with pytest.raises(IngestError):
         Fetcher(delay=0, retries=0).fetch(endless_server)
@@ -576,13 +563,6 @@ def _oai_page(token: str | None, created: str = "2026-06-26") -> bytes:
 </ListRecords></OAI-PMH>""".encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest.harvest follows resumption tokens for as long as they come: an answer "
-    "that gives back the token it was asked with loops for ever (a job that never ends, its "
-    "lease renewed, a request every 3 s). Fix: stop with an IngestError when a token comes "
-    "back that was asked with (and past completeListSize/a page bound).",
-)
 def test_an_oai_answer_that_hands_back_its_own_token_ends_the_harvest(
     store: Store, arxiv: FakeArxiv
 ) -> None:

@@ -72,13 +72,14 @@ def harvest(
         cursor = load_cursor(connection, request.name)
     if cursor is None or cursor.finished or not cursor.resumption_token:
         cursor = HarvestCursor(request.name)
+    asked: set[str] = set()  # the tokens this harvest asked with: one back again is a loop
     while not cursor.finished:
-        params = (
-            {"verb": "ListRecords", "resumptionToken": cursor.resumption_token}
-            if cursor.resumption_token
-            else request.first_page_params()
-        )
-        _harvest_page(store, fetcher, request, cursor, params, keep)
+        if cursor.resumption_token:
+            asked.add(cursor.resumption_token)
+            params = {"verb": "ListRecords", "resumptionToken": cursor.resumption_token}
+        else:
+            params = request.first_page_params()
+        _harvest_page(store, fetcher, request, cursor, params, keep, asked)
         if on_page:
             on_page(cursor)
     return cursor
@@ -91,6 +92,7 @@ def _harvest_page(
     cursor: HarvestCursor,
     params: dict[str, str],
     keep: PageFilter,
+    asked: set[str],
 ) -> None:
     described = f"{request.url}?{urlencode(params)}"
     data = fetcher.get(request.url, params)
@@ -109,6 +111,12 @@ def _harvest_page(
                 f"{error}; the stored cursor was dropped, rerun to start over"
             ) from error
         raise
+    if page.resumption_token is not None and page.resumption_token in asked:
+        raise IngestError(
+            f"{described}: the server handed back the resumption token "
+            f"{page.resumption_token!r} already asked with in this harvest: it loops; "
+            "the page was not stored"
+        )
     cursor.resumption_token = page.resumption_token
     cursor.pages += 1
     cursor.records += len(page.papers)

@@ -6,6 +6,7 @@ hosts count as one site): one request at a time, over one connection, each start
 least `delay` seconds after the one before, whoever asks (a web request, the jobs thread, a
 CLI command). A fetcher's `deadline` bounds a whole `get`, its wait for a turn and its
 retries included, for callers that cannot wait long (the web); `OutOfTime` says it passed.
+An answer is read as it streams in, and refused past `MAX_ANSWER_BYTES`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ USER_AGENT = f"dailypapers/{__version__} (self-hosted paper feed)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 600.0
 MIN_ATTEMPT_S = 0.05  # the least time an attempt is given when the deadline is that close
+MAX_ANSWER_BYTES = 64 << 20  # an answer past this is refused (arXiv's largest feed: a few MB)
 
 
 class OutOfTime(IngestError):
@@ -112,7 +114,7 @@ def _retry_after(response: httpx.Response, default: float) -> float:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return default
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not str.isdigit() alone: '²' is a digit to it
         return min(float(value), MAX_RETRY_AFTER)
     try:
         moment = parsedate_to_datetime(value)
@@ -181,14 +183,14 @@ class Fetcher:
         for attempt in range(self.retries + 1):
             backoff = self.delay * 2**attempt
             try:
-                response = self._attempt(gate, request, headers, deadline)
+                response, content = self._attempt(gate, request, headers, deadline)
             except httpx.TimeoutException as error:
                 failure: IngestError = OutOfTime(f"{request}: {type(error).__name__}: {error}")
             except httpx.HTTPError as error:
                 failure = IngestError(f"{request}: {type(error).__name__}: {error}")
             else:
                 if not response.is_error:
-                    return _fetched(response)
+                    return _fetched(response, content)
                 if response.status_code not in RETRY_STATUSES:
                     raise _http_error(request, response)
                 backoff = _retry_after(response, backoff)
@@ -200,15 +202,43 @@ class Fetcher:
 
     def _attempt(
         self, gate: SiteGate, request: httpx.URL, headers: dict[str, str], deadline: float
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes | None]:
+        """One try: the answer (closed) and its body, None for an error or a 304."""
         try:
             with gate.turn(self.delay, deadline):
                 left = max(deadline - time.monotonic(), MIN_ATTEMPT_S)
-                return gate.client.get(request, headers=headers, timeout=min(self.timeout, left))
+                outgoing = gate.client.build_request(
+                    "GET", request, headers=headers, timeout=min(self.timeout, left)
+                )
+                response = gate.client.send(outgoing, stream=True)
+                try:  # closed on every path: the gate's one connection is the next one's
+                    if response.is_error or response.status_code == 304:
+                        return response, None
+                    return response, _body(request, response)
+                finally:
+                    response.close()
         except OutOfTime as error:
             raise OutOfTime(f"{request}: {error}") from None
 
 
-def _fetched(response: httpx.Response) -> Fetched:
-    content = None if response.status_code == 304 else response.content
+def _too_large(request: httpx.URL) -> IngestError:
+    return IngestError(
+        f"{request}: the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB, refused"
+    )
+
+
+def _body(request: httpx.URL, response: httpx.Response) -> bytes:
+    """The answer's body, read as it comes; an IngestError past MAX_ANSWER_BYTES."""
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _too_large(request)
+    body = bytearray()
+    for chunk in response.iter_bytes():  # decoded: a small gzip of a huge body is refused too
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise _too_large(request)
+    return bytes(body)
+
+
+def _fetched(response: httpx.Response, content: bytes | None) -> Fetched:
     return Fetched(content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
