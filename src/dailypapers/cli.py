@@ -51,7 +51,14 @@ from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
 from dailypapers.ingest.lookup import ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
 from dailypapers.ingest.taxonomy import check_follows, split_follow_setting
-from dailypapers.jobs.kinds import BACKFILL, RECURRING, UPDATE_STAGES, make_due_now, plan_backfill
+from dailypapers.jobs.kinds import (
+    BACKFILL,
+    RECURRING,
+    UPDATE_KINDS,
+    UPDATE_STAGES,
+    make_due_now,
+    plan_backfill,
+)
 from dailypapers.jobs.queue import JobRow, list_jobs, workers_alive
 from dailypapers.jobs.site import WORKER_ALIVE_S, site_worker, worker_thread
 from dailypapers.jobs.worker import stop_on_signals
@@ -658,7 +665,8 @@ def serve(
     if no_worker:
         serve_site(settings, workers)
         return
-    with worker_thread(settings):  # in this process only, however many web workers serve
+    # In this process only, however many web workers serve; a bad DAILYPAPERS_FOLLOW is one line.
+    with _reported_errors(), worker_thread(settings):
         serve_site(settings, workers)
 
 
@@ -694,11 +702,18 @@ def update(data_dir: DataDir = None, db: DbUrl = None) -> None:
             make_due_now(store, clock.now(), [kind for kind in stage if kind in RECURRING])
             site_worker(settings, store, clock, kinds=stage).run_until_idle()
         with store.read() as connection:
-            ran = [job for job in list_jobs(connection) if _ran_since(job, started)]
+            listed = list_jobs(connection)
+    ran = [job for job in listed if _ran_since(job, started)]
     for job in sorted(ran, key=lambda job: job.last_started or started):
         line = f"{job.key}: {job.last_error or job.last_result or job.state}"
         err.print(f"[red]{escape(line)}[/red]" if job.last_error else escape(line))
-    if any(job.last_error for job in ran):
+    # Our workers are done: a job still running is another's, alive or killed (its lease
+    # then runs out and the next run does it).
+    held = [job for job in listed if job.state == "running" and job.kind in UPDATE_KINDS]
+    for job in held:
+        until = _when(job.lease_until)
+        err.print(f"[yellow]{escape(f'{job.key}: held by {job.worker_id} until {until}')}[/yellow]")
+    if any(job.last_error for job in ran) or held:
         raise typer.Exit(1)
 
 
@@ -759,6 +774,7 @@ def _backfill(
         while running.run_once():
             done += 1
             progress.update(task, completed=done, months=done)
+    running.leave()
     with store.read() as connection:
         unfinished = [
             job for job in list_jobs(connection) if job.kind == BACKFILL and job.state != "done"

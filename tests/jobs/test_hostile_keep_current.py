@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
@@ -45,8 +45,8 @@ from dailypapers.jobs.worker import JobContext, Outcome, Worker
 from dailypapers.storage import Store
 from dailypapers.storage.announcements import feed_validators, save_feed_check
 from dailypapers.storage.follows import FollowError, add_follows, followed
-from dailypapers.storage.schema import paper_listings
-from dailypapers.web import create_app, page_cache
+from dailypapers.storage.schema import paper_listings, papers
+from dailypapers.web import create_app
 from tests.conftest import QUICK_NETWORK, shared
 from tests.fake_arxiv import FEEDS, NO_RECORDS, FakeArxiv, Request, fake_arxiv
 
@@ -313,14 +313,6 @@ def test_a_turn_asked_for_before_the_run_began_is_covered_by_it(store: Store) ->
 # --------------------------------------------------------------------------- xfail: kinds.py
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds.check_announcements enqueues `enrich` in a transaction after the one that "
-    "stored the day (and saved the ETag): a failure or kill -9 between them loses the day's "
-    "enrichment for good (the next check gets a 304, or finds the day stored, and enqueues "
-    "nothing). Fix: enqueue enrich/hf-daily with queue.enqueue(connection, …) inside the "
-    "store transaction.",
-)
 def test_a_day_stored_just_before_its_worker_failed_is_still_enriched(
     store: Store, tmp_path: Path, arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,13 +341,6 @@ def test_a_day_stored_just_before_its_worker_failed_is_still_enriched(
     assert f"{ENRICH}:{DAY}" in keys
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds.Site.fetcher is Fetcher.for_site(settings): the feed check sleeps every "
-    "Retry-After (up to 600 s) in line, http_retries times, holding the worker (on SQLite "
-    "the only one: no digests, no index) for up to 50 minutes. Fix: the job kinds fetch "
-    "with retries=0 (or a short deadline) and let RetryLater(backoff(…, retry_after)) wait.",
-)
 def test_a_long_retry_after_is_waited_out_by_the_job_not_by_the_worker(
     store: Store, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
@@ -386,14 +371,6 @@ def _only(feed: bytes, category: str) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds.check_announcements skips a feed whose day is stored, whichever feed "
-    "stored it: a category followed after the day came in never gets that day's papers "
-    "(only --since brings them, with a computed day). Fix: store the feed's new and "
-    "cross items not yet listed on a stored day (store_feed would take a flag for it), or "
-    "key `announcements` by feed and day.",
-)
 def test_a_category_followed_after_the_day_came_in_gets_that_days_papers(
     store: Store, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
@@ -419,13 +396,6 @@ def test_a_category_followed_after_the_day_came_in_gets_that_days_papers(
     assert wanted - listed_on(store, DAY) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds.check_announcements refuses a feed for a future day only when it has "
-    "items: an empty one dated 2099 is saved as the day seen, so the digests stop waiting "
-    "and the check waits for the next announcement. Fix: refuse (or do not save) an empty "
-    "feed more than a week-end past the expected day.",
-)
 def test_an_empty_feed_for_a_far_future_day_does_not_release_the_digests(
     store: Store, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
@@ -445,14 +415,6 @@ def test_an_empty_feed_for_a_far_future_day_does_not_release_the_digests(
     assert job.run_at <= now + timedelta(hours=1)  # still looking for Friday's feed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds._pending counts every queued one-shot job of the pipeline, whenever it "
-    "was made: one embedding batch that keeps failing holds every morning's digests for "
-    "digest_wait_hours, and (index_search) stops new batches from being planned at all. "
-    "Fix: count only one-shot jobs made since the latest announcement was stored (and "
-    "plan batches of papers that no pending batch holds).",
-)
 def test_an_old_batch_that_keeps_failing_does_not_hold_the_mornings_digests(
     store: Store, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
@@ -472,13 +434,6 @@ def test_an_old_batch_that_keeps_failing_does_not_hold_the_mornings_digests(
         assert digests_may_go(connection, now, settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kinds._with_days gives a paper seen only on OAI-PMH the listing day of its v1 "
-    "date, however far in the future: a record created 2099-01-01 is listed on "
-    "2099-01-02 and becomes the site's newest day. Fix: a computed day after "
-    "expected_day(now) is no day (leave the paper unlisted, or list it on expected_day).",
-)
 def test_an_oai_record_from_the_future_makes_no_future_day(
     store: Store, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
@@ -492,9 +447,10 @@ def test_an_oai_record_from_the_future_makes_no_future_day(
     with store.bookkeeping() as connection:
         queue.enqueue(connection, ENRICH, f"{ENRICH}:{DAY}", {"day": DAY, "ids": []}, now)
     run_jobs(settings, store, ENRICH)
-    with store.read() as connection:
+    with store.read() as connection:  # such a record is not stored: no day it could go on
         days = set(connection.scalars(select(paper_listings.c.day)))
-    assert days and max(days) <= date.fromisoformat(DAY)
+        newest = connection.scalar(select(func.max(papers.c.announced)))
+    assert not days and newest is None
 
 
 # --------------------------------------------------------------------------- xfail: http.py
@@ -583,14 +539,6 @@ def test_an_oai_answer_that_hands_back_its_own_token_ends_the_harvest(
 # --------------------------------------------------------------------------- xfail: web/, cli.py
 
 
-@pytest.mark.xfail(
-    hasattr(page_cache, "SHARED_UNTIL"),  # pages that show the time read the clock
-    strict=True,
-    reason="web: the daily page (routes/papers.py freshness) and PageCache.expired read the "
-    "clock unguarded: a clock file missing or holding no time makes / a 500 for every "
-    "reader. Fix: catch ClockError there, log it, and use the system clock (the page only "
-    "shows the time).",
-)
 def test_the_daily_page_is_served_on_a_clock_file_that_holds_no_time(
     store: Store, tmp_path: Path
 ) -> None:
@@ -603,14 +551,6 @@ def test_the_daily_page_is_served_on_a_clock_file_that_holds_no_time(
     assert site.get("/").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli update: rerun right after a kill -9, it finds the announcements job still "
-    "leased by the dead run, runs nothing, prints nothing and exits 0 (cron says all is "
-    "well; the day comes job_lease seconds later, or at the next cron). Fix: after the "
-    "stages, print each pipeline job still running elsewhere (`announcements: held by W "
-    "until T`) and exit non-zero.",
-)
 def test_update_rerun_after_a_kill_says_the_job_is_still_held(
     store: Store, database_url: str, tmp_path: Path, arxiv: FakeArxiv
 ) -> None:

@@ -149,11 +149,13 @@ class Fetcher:
         self.agent = agent
 
     @classmethod
-    def for_site(cls, settings: Settings, deadline: float | None = None) -> Fetcher:
+    def for_site(
+        cls, settings: Settings, deadline: float | None = None, retries: int | None = None
+    ) -> Fetcher:
         """The fetcher every part of the site uses, as its settings say."""
         return cls(
             delay=settings.polite_delay,
-            retries=settings.http_retries,
+            retries=settings.http_retries if retries is None else retries,
             timeout=settings.http_timeout,
             deadline=deadline,
             agent=user_agent(settings),

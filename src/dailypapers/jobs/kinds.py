@@ -28,7 +28,7 @@ from dailypapers.ingest.harvest import HarvestRequest, harvest
 from dailypapers.ingest.hf_daily import parse_daily_papers
 from dailypapers.ingest.http import Fetcher, Unavailable
 from dailypapers.ingest.lookup import fetch_papers
-from dailypapers.ingest.rss import feed_url, parse_feed
+from dailypapers.ingest.rss import LISTED_KINDS, Feed, feed_url, parse_feed
 from dailypapers.ingest.taxonomy import (
     check_follows,
     follows_paper,
@@ -50,7 +50,6 @@ from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.announcements import (
     feed_validators,
-    is_stored,
     save_feed_check,
     store_feed,
 )
@@ -81,10 +80,12 @@ UPDATE_STAGES = (
     (EMBED,),
     (DIGESTS, PRUNE),
 )
+UPDATE_KINDS = frozenset(kind for stage in UPDATE_STAGES for kind in stage)
 
 TALK_TO_ARXIV = (ANNOUNCEMENTS, ENRICH, BACKFILL)
 ARXIV_TURN = timedelta(seconds=30)  # a job that found arXiv taken tries again after this
 CHECK_AFTER = timedelta(minutes=5)  # the first look at the feed after an announcement
+WEEKEND_DAYS = 3  # a feed without items may be dated this many days past the last listing
 INDEX_EVERY = timedelta(seconds=60)  # also catches papers that a command stored
 DIGESTS_EVERY = timedelta(minutes=5)
 PRUNE_EVERY = timedelta(hours=1)
@@ -104,7 +105,9 @@ class Site:
 
     @cached_property
     def fetcher(self) -> Fetcher:
-        return Fetcher.for_site(self.settings)
+        """Tries once: a job that arXiv turns away is put back for later (RetryLater), so
+        that no worker sits out a Retry-After."""
+        return Fetcher.for_site(self.settings, retries=0)
 
     @cached_property
     def search(self) -> SearchService:
@@ -137,7 +140,12 @@ def _one_at_a_time(site: Site, run: Handler, job: JobContext) -> Outcome:
     process: the jobs that talk to it take turns, whichever worker or host runs them."""
     with exclusive(site.store, "arxiv") as held:
         if held:
-            return run(job)
+            try:
+                return run(job)
+            except Unavailable as error:  # put back for as long as arXiv asks, not waited in line
+                raise RetryLater(
+                    str(error), backoff(job.job.attempts + 1, error.retry_after)
+                ) from None
     return Outcome("another worker is talking to arXiv: taking turns", job.now() + ARXIV_TURN)
 
 
@@ -178,41 +186,71 @@ def check_announcements(site: Site, job: JobContext) -> Outcome:
     url = feed_url(site.settings.arxiv_rss_url, names)
     with site.store.read() as connection:
         etag, modified, seen = feed_validators(connection, url) or (None, None, None)
-    try:
-        fetched = site.fetcher.fetch(url, etag=etag, last_modified=modified)
-    except Unavailable as error:
-        raise RetryLater(str(error), backoff(job.job.attempts + 1, error.retry_after)) from None
+    fetched = site.fetcher.fetch(url, etag=etag, last_modified=modified)
     expected = expected_day(now)
     result = "not modified"
     if fetched.content is not None:
         feed = parse_feed(fetched.content, url)
-        if feed.items and feed.day > expected:
-            raise IngestError(
-                f"{url}: the feed is for {feed.day}, after the latest announcement's day "
-                f"({expected}); is the clock right?"
-            )
-        with site.store.transaction() as connection:
-            counts = (
-                None if is_stored(connection, feed.day) else store_feed(connection, feed, url, now)
-            )
+        _check_day(feed.day, bool(feed.items), expected, url)
+        with site.store.transaction() as connection:  # the day and the work it brings
+            result = _store_day(site, connection, feed, url, now)
             save_feed_check(connection, url, fetched.etag, fetched.last_modified, feed.day, now)
         seen = feed.day
-        result = f"{feed.day}: already stored"
-        if counts is not None and feed.items:
-            result = (
-                f"{feed.day}: stored {counts.new} new, {counts.cross} cross-lists, "
-                f"{counts.replaced} replacements"
-            )
-            payload = {"day": feed.day.isoformat(), "ids": counts.unknown_replacements}
-            job.enqueue(ENRICH, f"{ENRICH}:{feed.day}", payload)
-            if site.settings.hf_daily:
-                job.enqueue(HF_DAILY, f"{HF_DAILY}:{feed.day}", {"day": feed.day.isoformat()})
-        elif not feed.items:
-            result = f"{feed.day}: no announcement"
     if seen is None or seen < expected:
         wait = _waiting(now)
         return Outcome(f"{result}; waiting for the feed of {expected}", now + wait)
     return Outcome(result, next_announcement(now) + CHECK_AFTER)
+
+
+def _check_day(day: date, announces: bool, expected: date, url: str) -> None:
+    """A feed of a day arXiv has not announced yet is wrong (a feed of a week-end day after
+    the announcement, without items, is what arXiv serves then)."""
+    if day > expected + (timedelta(days=WEEKEND_DAYS) if not announces else timedelta()):
+        raise IngestError(
+            f"{url}: the feed is for {day}, after the latest announcement's day "
+            f"({expected}); is the clock right?"
+        )
+
+
+def _store_day(site: Site, connection: Connection, feed: Feed, url: str, now: datetime) -> str:
+    """Store the feed's day, or what a stored day lacks of it (a category followed since),
+    and ask for the work that follows, in the caller's transaction: a crash between the two
+    cannot lose the work."""
+    if not feed.items:
+        return f"{feed.day}: no announcement"
+    counts = store_feed(connection, feed, url, now)
+    if counts.already_stored:
+        added = _add_unlisted(connection, feed)
+        if not added:
+            return f"{feed.day}: already stored"
+        result = f"{feed.day}: already stored; {added} papers of newly followed categories added"
+    else:
+        result = (
+            f"{feed.day}: stored {counts.new} new, {counts.cross} cross-lists, "
+            f"{counts.replaced} replacements"
+        )
+    day = feed.day.isoformat()
+    payload = {"day": day, "ids": counts.unknown_replacements}
+    queue.schedule(connection, ENRICH, f"{ENRICH}:{day}", payload, now)
+    if site.settings.hf_daily:
+        queue.enqueue(connection, HF_DAILY, f"{HF_DAILY}:{day}", {"day": day}, now)
+    return result
+
+
+def _add_unlisted(connection: Connection, feed: Feed) -> int:
+    """The feed's new and cross-listed papers not yet on its (stored) day."""
+    items = feed.of_kind(*LISTED_KINDS)
+    listed = set(
+        connection.scalars(
+            select(paper_listings.c.paper_id).where(
+                paper_listings.c.day == feed.day,
+                paper_listings.c.paper_id.in_([item.paper.id for item in items]),
+            )
+        )
+    )
+    missing = [item.paper for item in items if item.paper.id not in listed]
+    upsert_papers(connection, missing)
+    return len(missing)
 
 
 def _waiting(now: datetime) -> timedelta:
@@ -229,17 +267,25 @@ def digests_may_go(connection: Connection, now: datetime, settings: Settings) ->
     url = feed_url(settings.arxiv_rss_url, [f.category for f in followed(connection)])
     seen = (feed_validators(connection, url) or (None, None, None))[2]
     return (
-        seen is not None and seen >= expected_day(now) and not _pending(connection, PIPELINE, now)
+        seen is not None
+        and seen >= expected_day(now)
+        and not _pending(connection, PIPELINE, now, since=latest_announcement(now))
     )
 
 
-def _pending(connection: Connection, kinds: Sequence[str], now: datetime) -> bool:
-    """Whether a job of `kinds` is running or due: a one-shot one queued, or a recurring
+def _pending(connection: Connection, kinds: Sequence[str], now: datetime, since: datetime) -> bool:
+    """Whether a job of `kinds` is running or due: a one-shot one made since `since` and not
+    failing for good (its admins were told: it no longer holds the rest), or a recurring
     one (its key is its kind) whose turn has come."""
+    one_shot = (
+        (jobs.c.key != jobs.c.kind)
+        & (jobs.c.created_at >= since.astimezone(UTC))
+        & (jobs.c.attempts < queue.KEEPS_FAILING)
+    )
     waiting = select(jobs.c.id).where(
         jobs.c.kind.in_(kinds),
-        (jobs.c.state == "running")
-        | ((jobs.c.state == "queued") & ((jobs.c.key != jobs.c.kind) | (jobs.c.run_at <= now))),
+        jobs.c.state.in_((queue.QUEUED, queue.RUNNING)),
+        one_shot | ((jobs.c.key == jobs.c.kind) & (jobs.c.run_at <= now.astimezone(UTC))),
     )
     return connection.scalar(waiting.limit(1)) is not None
 
@@ -255,7 +301,7 @@ def enrich_day(site: Site, job: JobContext) -> Outcome:
     harvested = 0
     for set_spec in sorted({oai_set(name) for name in names}):
         harvested += _harvest_set(site, set_spec, names, day - timedelta(days=1), job.now())
-    looked_up = _look_up(site, day, job.payload.get("ids", []))
+    looked_up = _look_up(site, day, job.payload.get("ids", []), job.now())
     job.schedule(INDEX, INDEX, {}, job.now())
     return Outcome(f"{day}: {harvested} from OAI-PMH, {looked_up} from the arXiv API")
 
@@ -267,7 +313,8 @@ def _harvest_set(site: Site, set_spec: str, names: list[str], first: date, now: 
         )
     start = min(as_date(mark) or first, first)
     request = HarvestRequest(site.settings.oai_url, "arXiv", from_date=start, set_spec=set_spec)
-    cursor = harvest(site.store, site.fetcher, request, keep=partial(_followed_papers, names))
+    keep = partial(_followed_papers, names, now)
+    cursor = harvest(site.store, site.fetcher, request, keep=keep)
     with site.store.transaction() as connection:
         statement = insert_for(connection.dialect.name, oai_marks)
         values = {"harvested_until": now.astimezone(UTC).date(), "updated_at": now}
@@ -279,14 +326,17 @@ def _harvest_set(site: Site, set_spec: str, names: list[str], first: date, now: 
     return cursor.records
 
 
-def _followed_papers(names: list[str], connection: Connection, papers: list[Paper]) -> list[Paper]:
+def _followed_papers(
+    names: list[str], now: datetime, connection: Connection, papers: list[Paper]
+) -> list[Paper]:
     """A harvested page's papers of the followed categories; one not stored yet (history, a
     missed day) goes on the listing day arXiv's schedule gives its first version."""
     kept = [paper for paper in papers if follows_paper(names, paper.categories)]
-    return _with_days(connection, kept)
+    return _with_days(connection, kept, now)
 
 
-def _with_days(connection: Connection, papers: list[Paper]) -> list[Paper]:
+def _with_days(connection: Connection, papers: list[Paper], now: datetime) -> list[Paper]:
+    """The papers, a day given to those not stored yet; those dated in the future dropped."""
     known = set(
         connection.scalars(
             select(paper_listings.c.paper_id).where(
@@ -294,14 +344,19 @@ def _with_days(connection: Connection, papers: list[Paper]) -> list[Paper]:
             )
         )
     )
+    kept = []
     for paper in papers:
         first = paper.versions[0].created if paper.versions else None
+        if first is not None and first > now + timedelta(days=1):
+            log.warning("%s: first version dated %s, in the future: not stored", paper.id, first)
+            continue
         if paper.id not in known and not paper.listed and first is not None:
             paper.listed = [listing_day_of_submission(first)]
-    return papers
+        kept.append(paper)
+    return kept
 
 
-def _look_up(site: Site, day: date, ids: list[str]) -> int:
+def _look_up(site: Site, day: date, ids: list[str], now: datetime) -> int:
     """Papers of `day` still without their first version's date, and the replacements of
     papers never stored, by id through the arXiv API."""
     with site.store.read() as connection:
@@ -317,7 +372,7 @@ def _look_up(site: Site, day: date, ids: list[str]) -> int:
         return 0
     found = fetch_papers(site.fetcher, site.settings.arxiv_api_url, wanted)
     with site.store.transaction() as connection:
-        upsert_papers(connection, _with_days(connection, found))
+        upsert_papers(connection, _with_days(connection, found, now))
     return len(found)
 
 
@@ -356,7 +411,8 @@ def backfill_chunk(site: Site, job: JobContext) -> Outcome:
         set_spec=job.payload["set"],
     )
     names = [name for name in site.followed() if oai_set(name) == request.set_spec]
-    cursor = harvest(site.store, site.fetcher, request, keep=partial(_followed_papers, names))
+    keep = partial(_followed_papers, names, job.now())
+    cursor = harvest(site.store, site.fetcher, request, keep=keep)
     job.schedule(INDEX, INDEX, {}, job.now())
     return Outcome(f"{cursor.records} records in {cursor.pages} pages")
 
@@ -372,7 +428,7 @@ def index_search(site: Site, job: JobContext) -> Outcome:
     except BlockingIOError:  # `dailypapers index` is at it
         return Outcome("the keyword index is being written by another process", now + INDEX_EVERY)
     with site.store.read() as connection:
-        embedding = _pending(connection, (EMBED,), now)
+        embedding = _pending(connection, (EMBED,), now, since=datetime.min.replace(tzinfo=UTC))
     batches = [] if embedding else site.search.embedding_batches(EMBED_BATCH)
     for ids in batches:
         digest = blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()

@@ -186,8 +186,11 @@ class Worker:
         """Run due jobs until none is left, each at most once (a recurring job due again at
         once waits for the next call); how many ran."""
         ran: set[int] = set()
-        while (job_id := self._claim_and_run(frozenset(ran))) is not None:
-            ran.add(job_id)
+        try:
+            while (job_id := self._claim_and_run(frozenset(ran))) is not None:
+                ran.add(job_id)
+        finally:
+            self.leave()
         return len(ran)
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
@@ -220,7 +223,7 @@ class Worker:
                     wait = DATABASE_WAIT_S
                 stop.wait(wait)
         finally:
-            self._forget()
+            self.leave()
 
     def stop(self) -> None:
         """Ask the loop to stop after the job running now (from any thread or a signal)."""
@@ -350,7 +353,8 @@ class Worker:
             return self.poll_s
         return min(max((due - now).total_seconds(), 0.0), self.poll_s)
 
-    def _forget(self) -> None:
+    def leave(self) -> None:
+        """No longer listed among the workers alive (it says so again when it runs more)."""
         if not self._registered:
             return
         try:
