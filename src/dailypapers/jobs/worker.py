@@ -31,6 +31,7 @@ from dailypapers.jobs import queue
 from dailypapers.jobs.queue import ClaimedJob, JobRow
 from dailypapers.jobs.schedule import backoff
 from dailypapers.storage import Store
+from dailypapers.storage.store import first_line
 
 log = logging.getLogger(__name__)
 POLL_S = 5.0  # the longest an idle worker sleeps before looking for due jobs again
@@ -102,15 +103,9 @@ Handler = Callable[[JobContext], Outcome]
 OnKeepsFailing = Callable[[JobRow], object]
 
 
-def _first_line(error: BaseException) -> str:
-    """A database error as one line: the driver's message, without the statement."""
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 def _error_line(error: BaseException) -> str:
     if isinstance(error, SQLAlchemyError):
-        return f"database: {_first_line(error)}"
+        return f"database: {first_line(error)}"
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
@@ -141,7 +136,7 @@ class _LeaseKeeper:
                 held = queue.renew(worker.store, self.job.id, worker.id, now, worker.lease_s)
                 queue.heartbeat(worker.store, worker.id, now, self.job.id)
             except (SQLAlchemyError, ClockError) as error:  # try again at the next turn
-                log.warning("job %s: cannot renew its lease: %s", self.job.key, _first_line(error))
+                log.warning("job %s: cannot renew its lease: %s", self.job.key, first_line(error))
                 continue
             if not held:
                 log.warning("job %s: another worker took it; its outcome is dropped", self.job.key)
@@ -208,7 +203,7 @@ class Worker:
                     log.warning(
                         "worker %s: database unavailable (%s); trying again in %.0f s",
                         self.id,
-                        _first_line(error),
+                        first_line(error),
                         DATABASE_WAIT_S,
                     )
                     wait = DATABASE_WAIT_S
@@ -310,7 +305,7 @@ class Worker:
                     log.warning(
                         "job %s: cannot write its outcome (%s); it runs again",
                         job.key,
-                        _first_line(error),
+                        first_line(error),
                     )
                     return False
                 time.sleep(DATABASE_WAIT_S)
@@ -360,7 +355,7 @@ class Worker:
         try:
             queue.forget_worker(self.store, self.id)
         except SQLAlchemyError as error:
-            log.warning("worker %s: cannot unregister: %s", self.id, _first_line(error))
+            log.warning("worker %s: cannot unregister: %s", self.id, first_line(error))
         self._registered = False
         log.info("worker %s stopped", self.id)
 

@@ -65,7 +65,7 @@ def _check_sqlite_folder(database: str) -> None:
         raise StoreError(f"cannot write database {path}: {error.strerror or error}") from error
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: BaseException) -> str:
     """A database error as one line: the driver's message, without SQLAlchemy's statement dump."""
     lines = str(getattr(error, "orig", None) or error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -145,7 +145,7 @@ class Store:
         except StoreError:
             raise
         except Exception as error:
-            raise StoreError(f"cannot migrate {self.url}: {_first_line(error)}") from error
+            raise StoreError(f"cannot migrate {self.url}: {first_line(error)}") from error
 
     @contextmanager
     def _migration_lock(self) -> Iterator[None]:
@@ -237,5 +237,5 @@ def open_store(
             store.close()
             if isinstance(error, StoreError):
                 raise
-            raise StoreError(f"cannot open database {store.url}: {_first_line(error)}") from error
+            raise StoreError(f"cannot open database {store.url}: {first_line(error)}") from error
     return store
