@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -122,6 +123,8 @@ users = Table(
     Column("email", String(320)),  # optional; password-reset mails go to it once confirmed
     Column("email_confirmed_at", DateTime(timezone=True)),
     Column("reset_sent_at", DateTime(timezone=True)),  # the last reset mail, to space them
+    Column("private_upvotes", Boolean, nullable=False, server_default=false()),
+    Column("reply_mails", Boolean, nullable=False, server_default=true()),  # the off switch
 )
 
 sessions = Table(
@@ -377,3 +380,36 @@ workers = Table(
     Column("heartbeat_at", MOMENT, nullable=False),
     Column("job_id", Integer),  # the job it runs now
 )
+
+
+# The categories a signed-in reader's lists are filtered to (chips remembered between visits).
+reader_categories = Table(
+    "reader_categories",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("category", String(64), primary_key=True),
+)
+
+# The papers a signed-in reader opened, for "hide papers I have seen".
+paper_views = Table(
+    "paper_views",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("seen_at", MOMENT, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# One mail per reply to a reader's comment, sent once (pending, then sent or failed).
+reply_notices = Table(
+    "reply_notices",
+    metadata,
+    Column("comment_id", ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("recipient_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(8), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", MOMENT, nullable=False),
+    Column("updated_at", MOMENT, nullable=False),
+)
+Index("ix_reply_notices_status", reply_notices.c.status, reply_notices.c.created_at)

@@ -28,6 +28,7 @@ from dailypapers.web.routes import (
     comments,
     feeds,
     hf_api,
+    paper,
     papers,
     password_reset,
     search,
@@ -138,6 +139,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     api_docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(papers.router)
+    app.include_router(paper.router)
     app.include_router(feeds.router)
     app.include_router(stats.router)
     app.include_router(about.router)
