@@ -31,7 +31,7 @@ def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
 def vote_counts(connection: Connection, ids: Sequence[str]) -> dict[str, int]:
     """Votes cast here plus those a community brought along from another site."""
     counts = dict.fromkeys(ids, 0)
-    for chunk in _chunks(list(ids)):
+    for chunk in id_chunks(list(ids)):
         query = (
             select(votes.c.paper_id, func.count())
             .where(votes.c.paper_id.in_(chunk))
@@ -47,7 +47,7 @@ def vote_counts(connection: Connection, ids: Sequence[str]) -> dict[str, int]:
 
 def voted_by(connection: Connection, user_id: int, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(list(ids)):
+    for chunk in id_chunks(list(ids)):
         query = select(votes.c.paper_id).where(
             votes.c.user_id == user_id, votes.c.paper_id.in_(chunk)
         )
@@ -70,6 +70,6 @@ def votes_per_day(connection: Connection) -> list[tuple[date, int]]:
     return [(as_date(value), count) for value, count in connection.execute(query)]
 
 
-def _chunks(ids: list[str], size: int = 900) -> list[list[str]]:
+def id_chunks(ids: list[str], size: int = 900) -> list[list[str]]:
     """IN lists stay under SQLite's bound-parameter limit."""
     return [ids[start : start + size] for start in range(0, len(ids), size)]
