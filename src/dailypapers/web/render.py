@@ -20,6 +20,7 @@ from dailypapers.config import Settings
 from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
 from dailypapers.storage import Store
+from dailypapers.texmath import mathml
 from dailypapers.text import doi_url, paper_path, path_segment
 
 CSRF_COOKIE = "dp_csrf"
@@ -27,7 +28,9 @@ SESSION_COOKIE = "dp_session"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(version=__version__, trending_formula=FORMULA)
 # Stored text reaches URLs only through these (see dailypapers.text).
-TEMPLATES.env.filters.update(path_segment=path_segment, paper_path=paper_path, doi_url=doi_url)
+TEMPLATES.env.filters.update(
+    path_segment=path_segment, paper_path=paper_path, doi_url=doi_url, math=mathml
+)
 
 
 def wants_json(request: Request) -> bool:
