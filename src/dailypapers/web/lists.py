@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query
 from sqlalchemy import Connection
+from starlette.datastructures import URL
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
@@ -31,6 +35,8 @@ PAGE_SIZE = 50
 # Periods start in these years: four-digit keys, and room for a next day (date.max is 9999-12-31).
 FIRST_YEAR, LAST_YEAR = 1000, 9998
 TRENDING_WINDOW_DAYS = 7
+MAX_CATEGORIES = 20
+_CATEGORY = re.compile(r"[a-z\-]{1,32}(\.[A-Za-z\-]{1,31})?")
 _CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.\-/]+")
 
 
@@ -121,6 +127,67 @@ def _first_day(name: str, value: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}", value):
         raise ValueError
     return date.fromisoformat(f"{value}-01")
+
+
+CategoriesQuery = Annotated[
+    list[str],
+    Query(
+        alias="category",
+        description=(
+            "Only papers in any of these arXiv categories (cs.CL, math); repeat the parameter "
+            f"for several, at most {MAX_CATEGORIES}."
+        ),
+    ),
+]
+
+
+def checked_categories(categories: Sequence[str]) -> list[str]:
+    """The `category` parameters, each once in the order given; 400 for one that is not an
+    arXiv category's name or for more than MAX_CATEGORIES."""
+    unique = list(dict.fromkeys(categories))
+    if len(unique) > MAX_CATEGORIES:
+        raise HTTPException(
+            400, f"category: at most {MAX_CATEGORIES}, not {len(unique)}", {"X-Field": "category"}
+        )
+    for category in unique:
+        if not _CATEGORY.fullmatch(category):
+            raise HTTPException(
+                400, f"category={category!r} is not a category like cs.CL", {"X-Field": "category"}
+            )
+    return unique
+
+
+_CHIP_DROPS = {"category", "page", "all"}  # a new choice starts from the first page
+
+
+@dataclass(frozen=True)
+class Chip:
+    category: str
+    selected: bool
+    href: str  # this page with the category toggled
+
+
+def _page_url(url: URL, params: list[tuple[str, str]]) -> str:
+    path = quote(url.path, safe="/")  # the path comes decoded (/authors/Aleksander Mądry)
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def chip_context(
+    url: URL, offered: Sequence[str], selected: Sequence[str], forget: bool = False
+) -> dict[str, Any]:
+    """`chips` and `clear_href` for _category_chips.html: the offered categories (the selected
+    ones first) as links to `url` with each toggled, back on the first page. `forget`: the
+    clear link asks to forget a signed-in reader's remembered choice (`all=1`)."""
+    kept = [(k, v) for k, v in url.query_params.multi_items() if k not in _CHIP_DROPS]
+    chips = []
+    for category in dict.fromkeys([*selected, *offered]):
+        chosen = [c for c in selected if c != category]
+        if category not in selected:
+            chosen.append(category)
+        params = kept + [("category", c) for c in chosen]
+        chips.append(Chip(category, category in selected, _page_url(url, params)))
+    clear = _page_url(url, kept + ([("all", "1")] if forget else [])) if selected else None
+    return {"chips": chips, "clear_href": clear}
 
 
 @dataclass
