@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import HTTPException, Query
 from sqlalchemy import Connection
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
@@ -178,7 +178,7 @@ def chip_context(
     """`chips` and `clear_href` for _category_chips.html: the offered categories (the selected
     ones first) as links to `url` with each toggled, back on the first page. `forget`: the
     clear link asks to forget a signed-in reader's remembered choice (`all=1`)."""
-    kept = [(k, v) for k, v in url.query_params.multi_items() if k not in _CHIP_DROPS]
+    kept = [(k, v) for k, v in QueryParams(url.query).multi_items() if k not in _CHIP_DROPS]
     chips = []
     for category in dict.fromkeys([*selected, *offered]):
         chosen = [c for c in selected if c != category]
