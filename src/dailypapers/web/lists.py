@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Query, Request
 from sqlalchemy import Connection
-from starlette.datastructures import URL, QueryParams
 
 from dailypapers.models import FeedEntry, Paper
 from dailypapers.ranking.trending import order_papers
@@ -167,26 +166,28 @@ class Chip:
     href: str  # this page with the category toggled
 
 
-def _page_url(url: URL, params: list[tuple[str, str]]) -> str:
-    path = quote(url.path, safe="/")  # the path comes decoded (/authors/Aleksander Mądry)
+def page_url(request: Request, params: Sequence[tuple[str, str]]) -> str:
+    """The request's path with these query parameters, quoted (the path comes decoded:
+    /authors/Aleksander Mądry)."""
+    path = quote(request.scope["path"], safe="/")
     return f"{path}?{urlencode(params)}" if params else path
 
 
 def chip_context(
-    url: URL, offered: Sequence[str], selected: Sequence[str], forget: bool = False
+    request: Request, offered: Sequence[str], selected: Sequence[str], forget: bool = False
 ) -> dict[str, Any]:
     """`chips` and `clear_href` for _category_chips.html: the offered categories (the selected
-    ones first) as links to `url` with each toggled, back on the first page. `forget`: the
+    ones first) as links to this page with each toggled, back on the first page. `forget`: the
     clear link asks to forget a signed-in reader's remembered choice (`all=1`)."""
-    kept = [(k, v) for k, v in QueryParams(url.query).multi_items() if k not in _CHIP_DROPS]
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in _CHIP_DROPS]
     chips = []
     for category in dict.fromkeys([*selected, *offered]):
         chosen = [c for c in selected if c != category]
         if category not in selected:
             chosen.append(category)
         params = kept + [("category", c) for c in chosen]
-        chips.append(Chip(category, category in selected, _page_url(url, params)))
-    clear = _page_url(url, kept + ([("all", "1")] if forget else [])) if selected else None
+        chips.append(Chip(category, category in selected, page_url(request, params)))
+    clear = page_url(request, kept + ([("all", "1")] if forget else [])) if selected else None
     return {"chips": chips, "clear_href": clear}
 
 
