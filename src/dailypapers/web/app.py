@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import Settings
+from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.ratelimit import RateLimited
+from dailypapers.web.deps import current_viewer
 from dailypapers.web.hardening import HeadAsGet, SecurityHeaders
 from dailypapers.web.page_cache import PageCache
-from dailypapers.web.render import TEMPLATES, csrf_key, wants_json
+from dailypapers.web.render import TEMPLATES, csrf_key, csrf_token, wants_json
 from dailypapers.web.routes import (
     about,
     accounts,
@@ -37,6 +41,7 @@ from dailypapers.web.routes import (
     subscriptions,
 )
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024  # forms and comments; nothing here takes uploads
 
 
@@ -68,11 +73,23 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-def _error(request: Request, status: int, message: str, field: str | None = None) -> Response:
+async def _error_page_viewer(request: Request) -> User | None:
+    """Who an error page is for: the handler's viewer, or read now (an unknown path ran no
+    handler). The page must show whatever went wrong, so failing to read is nobody."""
+    try:
+        return await run_in_threadpool(current_viewer, request, request.app.state.store)
+    except Exception as error:  # the database may be what failed
+        log.warning("error page shown signed out: %s", type(error).__name__)
+        return None
+
+
+async def _error(request: Request, status: int, message: str, field: str | None = None) -> Response:
     if wants_json(request) or request.url.path.startswith("/api/"):
         body = {"error": message, **({"field": field} if field else {})}
         return JSONResponse(body, status_code=status)
-    context = {"status": status, "message": message, "viewer": None, "csrf_token": ""}
+    viewer = await _error_page_viewer(request)
+    token = csrf_token(request) if viewer else ""  # the header's log-out form
+    context = {"status": status, "message": message, "viewer": viewer, "csrf_token": token}
     return TEMPLATES.TemplateResponse(request, "error.html", context, status_code=status)
 
 
@@ -80,7 +97,7 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         field = (error.headers or {}).get("X-Field")
-        response = _error(request, error.status_code, str(error.detail), field)
+        response = await _error(request, error.status_code, str(error.detail), field)
         response.headers.update(error.headers or {})  # Retry-After of a 429, say
         return response
 
@@ -88,13 +105,13 @@ def _install_error_pages(app: FastAPI) -> None:
     async def bad_parameter(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
-        return _error(request, 400, f"{field}: {first.get('msg', 'invalid')}", field)
+        return await _error(request, 400, f"{field}: {first.get('msg', 'invalid')}", field)
 
     @app.exception_handler(RateLimited)
     async def too_many(request: Request, error: RateLimited) -> Response:
         seconds = error.retry_after
         wait = f"{-(-seconds // 60)} min" if seconds >= 120 else f"{seconds} s"
-        response = _error(request, 429, f"{error}: try again in {wait}")
+        response = await _error(request, 429, f"{error}: try again in {wait}")
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
@@ -103,14 +120,16 @@ def _install_error_pages(app: FastAPI) -> None:
         if "database is locked" not in str(error.orig):
             raise error
         # SQLite's one write lock stayed taken past busy_timeout: nothing was written.
-        response = _error(request, 503, "the database is busy: nothing was saved, try again")
+        response = await _error(request, 503, "the database is busy: nothing was saved, try again")
         response.headers["Retry-After"] = "1"
         return response
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, error: DataError) -> Response:
         # PostgreSQL refuses some text that SQLite takes, NUL characters above all.
-        return _error(request, 400, "the request holds characters that cannot be stored (NUL?)")
+        return await _error(
+            request, 400, "the request holds characters that cannot be stored (NUL?)"
+        )
 
 
 class Site(FastAPI):
@@ -123,6 +142,8 @@ class Site(FastAPI):
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
     app = Site(
+        # Every page knows who reads it (the header, the lists' votes), whatever it declares.
+        dependencies=[Depends(current_viewer)],
         title="dailypapers",
         version=__version__,
         description="The daily feed of research papers, as HTML and JSON.",

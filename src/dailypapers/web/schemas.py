@@ -176,6 +176,9 @@ class TokenOut(BaseModel):
 
 
 class AccountPage(BaseModel):
+    upvoters: list[str] = []  # the newest public upvoters' usernames
+    other_upvotes: int = 0  # the upvotes not in `upvoters` (private, older, from elsewhere)
+    bibtex: str = ""
     username: str
     is_admin: bool
     tokens: list[TokenOut]
@@ -201,6 +204,8 @@ class UserOut(BaseModel):
 
 
 class FormPage(BaseModel):
+    private_upvotes: bool = False
+    reply_mails: bool = True
     """A sign-up or log-in form, filled in again after a refusal."""
 
     username: str = ""
@@ -225,6 +230,9 @@ class DayCount(BaseModel):
     day: date
     count: int
 
+    vote: str | None = None  # the paper upvoted once signed in
+    vote_title: str | None = None
+    notice: str | None = None  # e.g. that the paper to upvote is not on the site
 
 class CategoryCount(BaseModel):
     category: str
