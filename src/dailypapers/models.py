@@ -121,6 +121,8 @@ class User:
     is_admin: bool = False
     banned: bool = False
     created_at: datetime | None = None
+    private_upvotes: bool = False  # their profile and papers' "upvoted by" leave them out
+    reply_mails: bool = True  # mailed when someone replies to their comment
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ def test_sign_up_sets_a_session_cookie_and_signs_in(site: TestClient) -> None:
         "new_token": None,
         "email": None,
         "email_confirmed": False,
+        "private_upvotes": False,
+        "reply_mails": True,
     }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, func, insert, select, update
 
 from dailypapers.models import Comment
 from dailypapers.storage.papers import as_utc
-from dailypapers.storage.schema import comments, users
+from dailypapers.storage.schema import comments, papers, users
 
 
 def add_comment(
@@ -58,6 +58,23 @@ def get_comment(connection: Connection, comment_id: int) -> Comment | None:
 def paper_comments(connection: Connection, paper_id: str) -> list[Comment]:
     """Every comment of a paper, oldest first (threads are assembled by the caller)."""
     query = _query().where(comments.c.paper_id == paper_id).order_by(comments.c.id)
+    return [_comment(row) for row in connection.execute(query)]
+
+
+def comments_by(connection: Connection, user_id: int, limit: int) -> list[Comment]:
+    """A member's comments that others can still read, newest first."""
+    query = (
+        _query()
+        .join(papers, papers.c.id == comments.c.paper_id)
+        .where(
+            comments.c.user_id == user_id,
+            comments.c.deleted.is_(False),
+            comments.c.hidden.is_(False),
+            papers.c.hidden.is_(False),
+        )
+        .order_by(comments.c.id.desc())
+        .limit(limit)
+    )
     return [_comment(row) for row in connection.execute(query)]
 
 

@@ -19,6 +19,8 @@ def _user(row: object) -> User:
         is_admin=bool(row.is_admin),  # type: ignore[attr-defined]
         banned=bool(row.banned),  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
+        private_upvotes=bool(row.private_upvotes),  # type: ignore[attr-defined]
+        reply_mails=bool(row.reply_mails),  # type: ignore[attr-defined]
     )
 
 
@@ -70,7 +72,8 @@ def reset_sent_at(connection: Connection, user_id: int) -> datetime | None:
 
 
 def update_user(connection: Connection, user_id: int, **values: object) -> None:
-    """Set is_admin, banned, password_hash, email, email_confirmed_at or reset_sent_at."""
+    """Set is_admin, banned, password_hash, email, email_confirmed_at, reset_sent_at,
+    private_upvotes or reply_mails."""
     connection.execute(update(users).where(users.c.id == user_id).values(**values))
 
 

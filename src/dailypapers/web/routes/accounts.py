@@ -3,12 +3,14 @@ admins."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from dailypapers.account_mail import set_address
 from dailypapers.accounts import (
@@ -28,8 +30,11 @@ from dailypapers.accounts import (
     set_banned,
     sign_up_and_log_in,
 )
-from dailypapers.models import User
-from dailypapers.storage.users import account_address, api_tokens_of
+from dailypapers.models import User, is_paper_id
+from dailypapers.storage import Store
+from dailypapers.storage.papers import get_paper, paper_hidden
+from dailypapers.storage.users import account_address, api_tokens_of, update_user
+from dailypapers.storage.votes import add_vote
 from dailypapers.web.deps import SESSION_COOKIE, AdminDep, CsrfDep, StoreDep, UserDep
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, same_site_referer, wants_json
@@ -37,6 +42,8 @@ from dailypapers.web.schemas import AccountPage, FormPage, TokenOut, UserOut
 
 router = APIRouter()
 FormText = Annotated[str, Form()]
+Switch = Annotated[bool, Form(description="A checkbox: sent when on.")]
+VoteField = Annotated[str, Form(description="A paper to upvote once signed in.")]
 STATUS_OF = {BadCredentials: 401, Banned: 403, TooManyAttempts: 429, TooBusy: 503}
 
 
@@ -57,7 +64,36 @@ def _local_path(target: str) -> str:
     return target if local and not parts.scheme and not parts.netloc else "/"
 
 
-def _signed_in(request: Request, login: Login, target: str) -> Response:
+def _votable(connection: Connection, paper_id: str, user: User | None) -> bool:
+    """Whether the paper is there to upvote: stored, and not hidden (but for admins)."""
+    hidden = paper_hidden(connection, paper_id) if is_paper_id(paper_id) else None
+    return hidden is False or (hidden is True and user is not None and user.is_admin)
+
+
+def _form_page(store: Store, next: str, vote: str, **fields: str) -> FormPage:
+    """A log-in or sign-up form; with `vote`, one that upvotes that paper once signed in
+    (an unknown or hidden paper is dropped, and the form says so)."""
+    page = FormPage(next=_local_path(next), **fields)
+    if not vote:
+        return page
+    with store.read() as connection:
+        paper = get_paper(connection, vote) if _votable(connection, vote, None) else None
+    if paper is None:
+        page.notice = "The paper you wanted to upvote is not on this site: nothing is upvoted."
+    else:
+        page.vote, page.vote_title = paper.id, paper.title or paper.id
+    return page
+
+
+def _signed_in(
+    request: Request, store: Store, login: Login, target: str, vote: str = ""
+) -> Response:
+    """The session's cookie, and the upvote the reader asked for while signed out (their own
+    form, CSRF-checked, so it is added, never toggled)."""
+    if vote:
+        with store.transaction() as connection:
+            if _votable(connection, vote, login.user):
+                add_vote(connection, login.user.id, vote, datetime.now(UTC))
     response = RedirectResponse(_local_path(target), 303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -71,9 +107,15 @@ def _signed_in(request: Request, login: Login, target: str) -> Response:
 
 
 def _form(
-    request: Request, template: str, error: AccountError, username: str, next: str
+    request: Request,
+    store: Store,
+    template: str,
+    error: AccountError,
+    username: str,
+    next: str,
+    vote: str,
 ) -> Response:
-    data = FormPage(username=username, next=_local_path(next), error=str(error))
+    data = _form_page(store, next, vote, username=username, error=str(error))
     status, headers = refusal_status(error)
     response = respond(request, template, data, status)
     response.headers.update(headers)
@@ -81,8 +123,8 @@ def _form(
 
 
 @router.get("/signup", response_class=HTMLResponse, summary="The sign-up form")
-def signup_form(request: Request, next: str = "/") -> Response:
-    return respond(request, "signup.html", FormPage(next=_local_path(next)))
+def signup_form(request: Request, store: StoreDep, next: str = "/", vote: str = "") -> Response:
+    return respond(request, "signup.html", _form_page(store, next, vote))
 
 
 @router.post(
@@ -97,19 +139,20 @@ def signup(
     password: FormText = "",
     password_again: FormText = "",
     next: FormText = "/",
+    vote: VoteField = "",
 ) -> Response:
     try:
         if password != password_again:
             raise AccountError("the two passwords differ", field="password_again")
         login = sign_up_and_log_in(store, username, password)
     except AccountError as error:
-        return _form(request, "signup.html", error, username, next)
-    return _signed_in(request, login, next)
+        return _form(request, store, "signup.html", error, username, next, vote)
+    return _signed_in(request, store, login, next, vote)
 
 
 @router.get("/login", response_class=HTMLResponse, summary="The log-in form")
-def login_form(request: Request, next: str = "/") -> Response:
-    return respond(request, "login.html", FormPage(next=_local_path(next)))
+def login_form(request: Request, store: StoreDep, next: str = "/", vote: str = "") -> Response:
+    return respond(request, "login.html", _form_page(store, next, vote))
 
 
 @router.post("/login", dependencies=[CsrfDep], summary="Sign in")
@@ -119,12 +162,13 @@ def login(
     username: FormText = "",
     password: FormText = "",
     next: FormText = "/",
+    vote: VoteField = "",
 ) -> Response:
     try:
         login = log_in(store, username, password, client_address(request))
     except AccountError as error:
-        return _form(request, "login.html", error, username, next)
-    return _signed_in(request, login, next)
+        return _form(request, store, "login.html", error, username, next, vote)
+    return _signed_in(request, store, login, next, vote)
 
 
 @router.post("/logout", dependencies=[CsrfDep], summary="Sign out")
@@ -155,6 +199,8 @@ def _account(
         new_token=new_token,
         email=email,
         email_confirmed=confirmed,
+        private_upvotes=viewer.private_upvotes,
+        reply_mails=viewer.reply_mails,
     )
     return respond(request, "account.html", data, status_code, **context)
 
@@ -255,6 +301,24 @@ def change_address(
         return _account_refusal(request, store, viewer, error, "address_error")
     notice = f"A link to confirm it went to {address}: open it within 2 days."
     return _account(request, store, viewer, address_notice=notice)
+
+
+@router.post(
+    "/account/preferences",
+    dependencies=[CsrfDep],
+    summary="Keep your upvotes private; be mailed when someone replies to your comment",
+)
+def set_preferences(
+    request: Request,
+    store: StoreDep,
+    viewer: UserDep,
+    private_upvotes: Switch = False,
+    reply_mails: Switch = False,
+) -> Response:
+    with store.transaction() as connection:
+        update_user(connection, viewer.id, private_upvotes=private_upvotes, reply_mails=reply_mails)
+    viewer = replace(viewer, private_upvotes=private_upvotes, reply_mails=reply_mails)
+    return _account(request, store, viewer, preferences_notice="Saved.")
 
 
 def _ban(request: Request, store: StoreDep, admin: User, username: str, banned: bool) -> Response:

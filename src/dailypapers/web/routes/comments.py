@@ -3,6 +3,7 @@ comments and papers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,11 +16,12 @@ from dailypapers.models import Comment, User
 from dailypapers.storage.comments import add_comment, get_comment, paper_comments, update_comment
 from dailypapers.storage.papers import set_paper_hidden
 from dailypapers.web.comments_html import threaded
-from dailypapers.web.deps import AdminDep, CsrfDep, StoreDep, UserDep
+from dailypapers.web.deps import AdminDep, CsrfDep, SearchDep, StoreDep, UserDep
 from dailypapers.web.lists import check_visible
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import wants_json
 from dailypapers.web.routes import MAX_ID
+from dailypapers.web.routes.paper import show_paper
 from dailypapers.web.schemas import CommentOut, PaperHiddenOut
 
 router = APIRouter()
@@ -31,20 +33,49 @@ ParentId = Annotated[
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A comment form that was refused: what it held and why (the page shows it again)."""
+
+    body: str
+    error: str
+    parent_id: int | None = None  # a reply's
+    edit_id: int | None = None  # an edit's
+
+
 def _bad(field: str, problem: str) -> HTTPException:
     return HTTPException(400, f"{field}: {problem}", headers={"X-Field": field})
 
 
-def _checked_body(text: str) -> str:
+def _stored_body(text: str) -> str:
     """The body as stored: line breaks as browsers count them (\\n), without outer blanks."""
-    body = text.replace("\r\n", "\n").strip()
+    return text.replace("\r\n", "\n").strip()
+
+
+def _body_problem(body: str) -> str | None:
     if not body:
-        raise _bad("body", "write something first")
+        return "write something first"
     if len(body) > MAX_COMMENT_CHARS:
-        raise _bad("body", f"at most {MAX_COMMENT_CHARS:,} characters, not {len(body):,}")
+        return f"at most {MAX_COMMENT_CHARS:,} characters, not {len(body):,}"
     if "\x00" in body:  # PostgreSQL text cannot hold it
-        raise _bad("body", "contains a NUL character")
-    return body
+        return "contains a NUL character"
+    return None
+
+
+def _refused_body(
+    request: Request,
+    store: StoreDep,
+    search: SearchDep,
+    viewer: User,
+    paper_id: str,
+    draft: Draft,
+) -> Response:
+    """JSON clients get a 400; a browser gets the paper's page again (422), the reason by
+    the form and what was typed still in it."""
+    if wants_json(request) or request.state.by_token:
+        raise _bad("body", draft.error)
+    with store.read() as connection:
+        return show_paper(request, connection, paper_id, viewer, search, 422, draft=draft)
 
 
 def _comment(connection: Connection, comment_id: int, viewer: User) -> Comment:
@@ -101,10 +132,14 @@ def post_comment(
     paper_id: str,
     store: StoreDep,
     viewer: UserDep,
+    search: SearchDep,
     body: Body = "",
     parent_id: ParentId = None,
 ) -> Response:
-    text = _checked_body(body)
+    text = _stored_body(body)
+    if problem := _body_problem(text):
+        draft = Draft(body=body, error=problem, parent_id=parent_id)
+        return _refused_body(request, store, search, viewer, paper_id, draft)
     with store.transaction() as connection:
         check_visible(connection, paper_id, viewer.is_admin)
         if parent_id is not None:
@@ -121,12 +156,21 @@ def post_comment(
     summary="Edit your comment",
 )
 def edit_comment(
-    request: Request, comment_id: CommentId, store: StoreDep, viewer: UserDep, body: Body = ""
+    request: Request,
+    comment_id: CommentId,
+    store: StoreDep,
+    viewer: UserDep,
+    search: SearchDep,
+    body: Body = "",
 ) -> Response:
-    text = _checked_body(body)
+    text = _stored_body(body)
     with store.transaction() as connection:
         comment = _own_comment(connection, comment_id, viewer, "edit")
-        update_comment(connection, comment_id, body=text, edited_at=datetime.now(UTC))
+        if not (problem := _body_problem(text)):
+            update_comment(connection, comment_id, body=text, edited_at=datetime.now(UTC))
+    if problem:
+        draft = Draft(body=body, error=problem, edit_id=comment_id)
+        return _refused_body(request, store, search, viewer, comment.paper_id, draft)
     return _comment_answer(request, store, comment.paper_id, comment_id)
 
 

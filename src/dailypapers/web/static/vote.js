@@ -8,7 +8,8 @@ document.addEventListener("submit", async (event) => {
     headers: { "Accept": "application/json", "X-CSRF-Token": form.elements.csrf_token.value },
     credentials: "same-origin",
   });
-  if (response.status === 401) { window.location = "/login"; return; }
+  // Signed out: the log-in page that upvotes the paper once signed in.
+  if (response.status === 401) { window.location = response.headers.get("X-Login") || "/login"; return; }
   if (!response.ok) return;
   const result = await response.json();
   form.querySelector(".count").textContent = result.upvotes;
