@@ -654,13 +654,14 @@ def serve(
 ) -> None:
     """Serve the site and, unless --no-worker, run its jobs in one thread beside it (X-Forwarded-*
     are believed only from DAILYPAPERS_TRUSTED_PROXIES)."""
-    from dailypapers.demo import load_demo_if_empty
+    from dailypapers.demo import load_demo_if_empty, load_demo_votes
     from dailypapers.web.server import serve_site
 
     settings = _settings(data_dir, db, host=host, port=port)
     with _reported_errors(), _store(settings) as store:  # migrate once, before any worker starts
         if demo and (report := load_demo_if_empty(store)):
-            err.print(f"loaded {report.papers:,} demo papers")
+            cast = load_demo_votes(store, datetime.now(UTC))
+            err.print(f"loaded {report.papers:,} demo papers and {cast:,} sample votes")
     err.print(f"serving {store.url} on http://{settings.host}:{settings.port}/")
     if no_worker:
         serve_site(settings, workers)

@@ -22,7 +22,7 @@ from dailypapers.models import Paper, Subscriber
 from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of
 from dailypapers.storage.papers import get_papers
-from dailypapers.storage.votes import vote_counts
+from dailypapers.storage.votes import trending_scores, vote_counts
 from dailypapers.text import paper_path
 
 SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
@@ -143,7 +143,8 @@ class DigestComposer:
                 return self._feeds[day]
             upvotes = vote_counts(self.connection, list(days))
             self._upvotes.update(upvotes)
-            ranked, _ = order_papers(days, upvotes, self.now, "trending")
+            scores = trending_scores(self.connection, days, self.now)
+            ranked = order_papers(days, upvotes, scores, "trending")
             papers = {paper.id: paper for paper in get_papers(self.connection, ranked)}
             rank = {paper_id: position for position, paper_id in enumerate(ranked)}
             self._feeds[day] = _Feed(newest, sorted(set(days.values())), days, ranked, rank, papers)

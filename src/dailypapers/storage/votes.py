@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, delete, func, select
 
-from dailypapers.storage.papers import as_date
-from dailypapers.storage.schema import submissions, votes
+from dailypapers.ranking.trending import WINDOW, day_start, hours_since, trending_score
+from dailypapers.storage.papers import as_date, as_utc
+from dailypapers.storage.schema import papers, submissions, users, votes
 from dailypapers.storage.upserts import insert_for
 
 
@@ -55,13 +56,65 @@ def voted_by(connection: Connection, user_id: int, ids: Sequence[str]) -> set[st
     return found
 
 
-def votes_since(connection: Connection, since: datetime) -> dict[str, int]:
+def voters(connection: Connection, paper_id: str, limit: int) -> list[str]:
+    """The usernames of a paper's newest `limit` upvoters, leaving out those whose upvotes
+    are private."""
     query = (
-        select(votes.c.paper_id, func.count())
-        .where(votes.c.created_at >= since)
-        .group_by(votes.c.paper_id)
+        select(users.c.username)
+        .join(votes, votes.c.user_id == users.c.id)
+        .where(votes.c.paper_id == paper_id, users.c.private_upvotes.is_(False))
+        .order_by(votes.c.created_at.desc(), users.c.id)
+        .limit(limit)
     )
-    return {paper_id: count for paper_id, count in connection.execute(query)}
+    return list(connection.scalars(query))
+
+
+def upvoted_by(connection: Connection, user_id: int, limit: int) -> list[str]:
+    """The ids of the papers a user upvoted, newest vote first."""
+    query = (
+        select(votes.c.paper_id)
+        .where(votes.c.user_id == user_id)
+        .order_by(votes.c.created_at.desc(), votes.c.paper_id)
+        .limit(limit)
+    )
+    return list(connection.scalars(query))
+
+
+def trending_scores(
+    connection: Connection, days: dict[str, date], now: datetime
+) -> dict[str, float]:
+    """Each paper's trending score from its votes of the window before `now` (ranking.trending);
+    `days` gives each paper's day in the feed, when its imported votes count as cast."""
+    ages: dict[str, list[tuple[float, int]]] = {paper_id: [] for paper_id in days}
+    for chunk in id_chunks(list(days)):
+        cast = select(votes.c.paper_id, votes.c.created_at).where(
+            votes.c.paper_id.in_(chunk), votes.c.created_at >= now - WINDOW
+        )
+        for paper_id, moment in connection.execute(cast):
+            ages[paper_id].append((hours_since(as_utc(moment), now), 1))  # type: ignore[arg-type]
+        imported = select(submissions.c.paper_id, submissions.c.upvotes).where(
+            submissions.c.paper_id.in_(chunk), submissions.c.upvotes > 0
+        )
+        for paper_id, count in connection.execute(imported):
+            ages[paper_id].append((hours_since(day_start(days[paper_id]), now), count))
+    return {paper_id: trending_score(paper_ages) for paper_id, paper_ages in ages.items()}
+
+
+def voted_since(connection: Connection, since: datetime) -> dict[str, date]:
+    """The feed day of each visible paper with a vote cast since `since` (a submission's day is
+    the day it was submitted, as in storage.feed)."""
+    recent = select(votes.c.paper_id).where(votes.c.created_at >= since)
+    query = (
+        select(papers.c.id, papers.c.announced, submissions.c.submitted_at)
+        .outerjoin(submissions, submissions.c.paper_id == papers.c.id)
+        .where(papers.c.id.in_(recent), papers.c.hidden.is_(False))
+    )
+    found = {}
+    for paper_id, announced, submitted in connection.execute(query):
+        day = as_utc(submitted).date() if submitted else as_date(announced)  # type: ignore[union-attr]
+        if day is not None:
+            found[paper_id] = day
+    return found
 
 
 def votes_per_day(connection: Connection) -> list[tuple[date, int]]:

@@ -14,7 +14,7 @@ from fastapi import HTTPException, Query, Request
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry, Paper
-from dailypapers.ranking.trending import order_papers
+from dailypapers.ranking.trending import WINDOW, order_papers
 from dailypapers.search.fusion import Hit
 from dailypapers.search.highlight import excerpt
 from dailypapers.search.query import QueryError
@@ -27,13 +27,12 @@ from dailypapers.storage.feed import (
     neighbour_days,
 )
 from dailypapers.storage.papers import get_papers, paper_hidden
-from dailypapers.storage.votes import vote_counts
+from dailypapers.storage.votes import trending_scores, vote_counts, voted_since
 from dailypapers.web.schemas import SearchHitOut
 
 PAGE_SIZE = 50
 # Periods start in these years: four-digit keys, and room for a next day (date.max is 9999-12-31).
 FIRST_YEAR, LAST_YEAR = 1000, 9998
-TRENDING_WINDOW_DAYS = 7
 MAX_CATEGORIES = 20
 _CATEGORY = re.compile(r"[a-z\-]{1,32}(\.[A-Za-z\-]{1,31})?")
 _CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.\-/]+")
@@ -210,7 +209,8 @@ def list_page(
 ) -> ListPage:
     """Page `page` (from 1) of `size` papers of these, in the order `sort`."""
     upvotes = vote_counts(connection, list(days))
-    ordered, scores = order_papers(days, upvotes, now or datetime.now(UTC), sort)
+    scores = trending_scores(connection, days, now or datetime.now(UTC))
+    ordered = order_papers(days, upvotes, scores, sort)
     pages = max(1, math.ceil(len(ordered) / size))
     shown = ordered[(page - 1) * size : page * size]
     entries = feed_entries(connection, shown, days, upvotes, scores, viewer)
@@ -218,11 +218,13 @@ def list_page(
 
 
 def trending_page(connection: Connection, page: int, viewer: int | None, now: datetime) -> ListPage:
-    """The last week's papers by trending score, leaving out those without votes."""
-    days = days_of(connection, (now - timedelta(days=TRENDING_WINDOW_DAYS)).date(), now.date())
-    listed = list_page(connection, days, "trending", page, viewer, now)
-    listed.entries = [e for e in listed.entries if e.upvotes > 0]
-    return listed
+    """The papers with a trending score, highest first: those voted for in the window before
+    `now`, whenever they appeared, and those of the window's days with imported votes."""
+    since = now - WINDOW
+    candidates = days_of(connection, since.date(), now.date()) | voted_since(connection, since)
+    scores = trending_scores(connection, candidates, now)
+    days = {paper_id: day for paper_id, day in candidates.items() if scores[paper_id] > 0}
+    return list_page(connection, days, "trending", page, viewer, now)
 
 
 def neighbours(connection: Connection, period: Period) -> tuple[str | None, str | None]:

@@ -266,9 +266,9 @@ class RankingPage(BaseModel):
 
     orders: dict[str, str]  # sort name -> what it puts first
     formula: str
-    gravity: float
-    offset_hours: float
-    age: str  # what age_in_hours counts from
+    half_life_hours: float
+    age: str  # what vote_age_in_hours counts from
+    imported: str  # when votes brought along from another site count as cast
     trending_window_days: int
     examples: list[TrendingExample]
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dailypapers.ranking.trending import FORMULA, GRAVITY, OFFSET_HOURS, trending_score
-from dailypapers.web.lists import TRENDING_WINDOW_DAYS
+from dailypapers.ranking.trending import (
+    FORMULA,
+    HALF_LIFE_HOURS,
+    IMPORTED_AGE,
+    VOTE_AGE,
+    WINDOW_DAYS,
+    trending_score,
+)
 from dailypapers.web.render import respond
 from dailypapers.web.schemas import RankingPage, TrendingExample
 
@@ -16,15 +22,14 @@ ORDERS = {
     "another site. Ties go to the higher trending score, then to the newer paper. "
     "The daily, weekly and monthly lists use this order unless asked otherwise.",
     "trending": "Highest trending score first, then more upvotes, then the newer paper. "
-    f"The trending page lists the last {TRENDING_WINDOW_DAYS} days' papers that have at least "
-    "one vote in this order.",
+    f"The trending page lists, in this order, the papers voted for in the last {WINDOW_DAYS} "
+    "days, whenever they appeared: an older paper that people rediscover trends again.",
     "newest": "The newest day first, and within a day the higher arXiv id first. "
     "Category and author pages use this order unless asked otherwise.",
 }
-AGE = "hours since the start (00:00 UTC) of the paper's day in the feed"
-# (votes, age in hours): a fresh paper, one a day old, and two days old with enough votes to
-# rank beside the day-old one.
-EXAMPLES = ((10, 3.0), (10, 24.0), (10, 48.0), (27, 48.0))
+# (votes, their age in hours): one vote as it ages through the window and past it; then ten
+# votes three days old against an older paper's three votes of the last two hours.
+EXAMPLES = ((1, 0.0), (1, 12.0), (1, 24.0), (1, 48.0), (1, 168.0), (1, 169.0), (10, 72.0), (3, 2.0))
 
 
 @router.get("/about/ranking", response_class=HTMLResponse, summary="How ranking works")
@@ -33,14 +38,13 @@ def ranking(request: Request) -> Response:
     data = RankingPage(
         orders=ORDERS,
         formula=FORMULA,
-        gravity=GRAVITY,
-        offset_hours=OFFSET_HOURS,
-        age=AGE,
-        trending_window_days=TRENDING_WINDOW_DAYS,
+        half_life_hours=HALF_LIFE_HOURS,
+        age=VOTE_AGE,
+        imported=IMPORTED_AGE,
+        trending_window_days=WINDOW_DAYS,
         examples=[
-            TrendingExample(votes=votes, age_hours=hours, score=trending_score(votes, hours))
+            TrendingExample(votes=votes, age_hours=hours, score=trending_score([(hours, votes)]))
             for votes, hours in EXAMPLES
         ],
     )
-    two_days_handicap = trending_score(1, 24.0) / trending_score(1, 48.0)
-    return respond(request, "about_ranking.html", data, handicap=two_days_handicap)
+    return respond(request, "about_ranking.html", data)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from dailypapers.ranking.trending import WINDOW_DAYS
 from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.text import path_segment
 from dailypapers.web.deps import (
@@ -17,7 +18,6 @@ from dailypapers.web.deps import (
 )
 from dailypapers.web.freshness import freshness
 from dailypapers.web.lists import (
-    TRENDING_WINDOW_DAYS,
     ListPage,
     PeriodError,
     author_papers,
@@ -97,7 +97,7 @@ def papers(
 @router.get("/trending.json", response_model=PapersPage, summary="Trending papers")
 def trending(request: Request, connection: ReadDep, viewer: ViewerDep, page: Page = 1) -> Response:
     listed = trending_page(connection, page, viewer.id if viewer else None, datetime.now(UTC))
-    data = _papers_page(f"Trending over the last {TRENDING_WINDOW_DAYS} days", listed, "trending")
+    data = _papers_page(f"Trending over the last {WINDOW_DAYS} days", listed, "trending")
     return respond(request, "papers.html", data, feed_url="/feeds/trending.atom")
 
 
