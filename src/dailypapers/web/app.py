@@ -39,6 +39,7 @@ from dailypapers.web.routes import (
     stats,
     submit,
     subscriptions,
+    users,
 )
 
 log = logging.getLogger(__name__)
@@ -173,4 +174,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(subscriptions.router)
     app.include_router(search.router)
     app.include_router(api_docs.router)
+    app.include_router(users.router)
     return app

@@ -387,3 +387,30 @@ class FollowsPage(BaseModel):
     removed: list[str] = []
     backfill_jobs: int = 0  # months of history newly queued
     error: str | None = None
+
+
+class ProfilePaperOut(BaseModel):
+    id: str
+    title: str | None
+    announced: date | None
+
+
+class ProfileCommentOut(BaseModel):
+    id: int
+    paper_id: str
+    paper_title: str | None
+    created_at: datetime
+    html: str  # the sanitised rendering
+
+
+class UserPage(BaseModel):
+    """A member's profile: newest first, at most a page of each."""
+
+    username: str
+    is_admin: bool
+    joined: datetime | None
+    avatar: str  # the path of their generated avatar (SVG)
+    private_upvotes: bool  # then `upvotes` is empty
+    upvotes: list[ProfilePaperOut]
+    submissions: list[ProfilePaperOut]
+    comments: list[ProfileCommentOut]
