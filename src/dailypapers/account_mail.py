@@ -23,7 +23,7 @@ from dailypapers.accounts import (
 )
 from dailypapers.config import Settings
 from dailypapers.mail.render import AddressSettingError, MailWriter, sender_address
-from dailypapers.mail.smtp import SmtpFailure, send_for_request
+from dailypapers.mail.smtp import SmtpFailure, reason_for_readers, send_for_request
 from dailypapers.mail.subscriptions import (
     SubscriptionError,
     limit_confirmation_mails,
@@ -76,7 +76,8 @@ def set_address(
     try:
         _send(settings, address, now, CONFIRM_ADDRESS, intro, token)
     except (SmtpFailure, AddressSettingError) as failure:
-        message = f"the confirmation mail could not be sent ({failure}); try again later"
+        reason = reason_for_readers(failure, settings)
+        message = f"the confirmation mail could not be sent ({reason}); try again later"
         raise AccountError(message, field="email") from None
     return address
 

@@ -140,7 +140,11 @@ class Settings(BaseSettings):
         description="Key that signs the links in mails; unset: one is made once and kept in "
         "the database, so that every process and machine agrees.",
     )
-    smtp_host: str = Field(default="localhost", description="SMTP server that mails go through.")
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that mails go through; unset: the site sends no mail, and its "
+        "subscribe and password-reset pages say so.",
+    )
     smtp_port: int = Field(default=25, description="Port of the SMTP server.")
     smtp_user: str | None = Field(default=None, description="SMTP user name, when it asks.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")

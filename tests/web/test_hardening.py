@@ -170,7 +170,7 @@ def test_an_accounts_address_shares_the_confirmation_mail_limits(
 
 def test_forgot_password_requests_are_limited_per_address(store: Store) -> None:
     """Counted as asked, whoever is named: a 429 tells nothing about who exists."""
-    site = site_with(store, rate_limit_password_resets_per_address="2/hour")
+    site = site_with(store, rate_limit_password_resets_per_address="2/hour", smtp_host="localhost")
     statuses = [post_form(site, "/forgot", who=f"nobody{n}").status_code for n in range(3)]
     assert statuses == [200, 200, 429]
 

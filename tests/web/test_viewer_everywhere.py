@@ -49,7 +49,8 @@ def test_a_signed_in_reader_is_signed_in_on_every_page(
 def test_a_refused_form_and_a_rate_limit_show_the_reader_signed_in(
     store: Store, sign_in: Callable[..., User]
 ) -> None:
-    site = TestClient(create_app(Settings(rate_limit_password_resets_per_address="1/hour"), store))
+    limited = Settings(rate_limit_password_resets_per_address="1/hour", smtp_host="localhost")
+    site = TestClient(create_app(limited, store))
     sign_in(site)
     forbidden = site.post("/logout", data={"csrf_token": "forged"})
     assert forbidden.status_code == 403 and SIGNED_IN in forbidden.text

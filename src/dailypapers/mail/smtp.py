@@ -31,6 +31,20 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 REQUEST_MAILS_AT_ONCE = 4
 REQUEST_MAILS_QUEUED = 4
 REQUEST_MAIL_WAIT_S = 5.0
+NOT_SET_UP = "email is not set up on this site"
+READERS_CALL_IT = "the mail server"  # readers are not told where the site's mail server is
+
+
+def sends_mail(settings: Settings) -> bool:
+    """Whether the site has an SMTP server to mail through (smtp_host is set)."""
+    return bool(settings.smtp_host)
+
+
+def reason_for_readers(failure: Exception, settings: Settings) -> str:
+    """The failure's one line without the server's address, for a page or a JSON answer."""
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    said = str(failure).replace(f"the SMTP server {where}", READERS_CALL_IT)
+    return said.replace(where, READERS_CALL_IT)
 
 
 class SmtpFailure(Exception):
@@ -112,6 +126,8 @@ class SmtpConnection:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        if not s.smtp_host:
+            raise Unreachable(f"{NOT_SET_UP}: set smtp_host")
         try:
             if s.smtp_ssl:
                 context = ssl.create_default_context()

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dailypapers.config import Settings
 from dailypapers.mail.render import AddressSettingError, MailWriter, sender_address
-from dailypapers.mail.smtp import SmtpFailure, send_for_request
+from dailypapers.mail.smtp import SmtpFailure, reason_for_readers, send_for_request
 from dailypapers.mail.tokens import CONFIRM, TokenError, link_signer
 from dailypapers.models import Subscriber
 from dailypapers.search.query import QueryError, parse_query
@@ -205,8 +205,9 @@ def subscribe(
         send_for_request(settings, sender.addr_spec, email, message)
     except (SmtpFailure, AddressSettingError) as failure:
         _not_mailed(store, subscriber)
+        reason = reason_for_readers(failure, settings)
         raise ConfirmationNotSent(
-            f"the confirmation mail could not be sent ({failure}); try again later", "email"
+            f"the confirmation mail could not be sent ({reason}); try again later", "email"
         ) from None
 
 

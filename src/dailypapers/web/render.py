@@ -17,16 +17,25 @@ from pydantic import BaseModel
 
 from dailypapers import __version__
 from dailypapers.config import Settings
+from dailypapers.mail.smtp import sends_mail
 from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
 from dailypapers.storage import Store
 from dailypapers.texmath import mathml
 from dailypapers.text import doi_url, paper_path, path_segment
 
+
+def site_sends_mail(request: Request) -> bool:
+    """Whether this site can mail (pages offering mail say so when it cannot)."""
+    return sends_mail(request.app.state.settings)
+
+
 CSRF_COOKIE = "dp_csrf"
 SESSION_COOKIE = "dp_session"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.globals.update(version=__version__, trending_formula=FORMULA)
+TEMPLATES.env.globals.update(
+    version=__version__, trending_formula=FORMULA, site_sends_mail=site_sends_mail
+)
 # Stored text reaches URLs only through these (see dailypapers.text).
 TEMPLATES.env.filters.update(
     path_segment=path_segment, paper_path=paper_path, doi_url=doi_url, math=mathml

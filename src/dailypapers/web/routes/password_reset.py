@@ -17,6 +17,7 @@ from dailypapers.account_mail import (
     reset_password,
 )
 from dailypapers.accounts import AccountError
+from dailypapers.mail.smtp import NOT_SET_UP, sends_mail
 from dailypapers.mail.tokens import TokenError
 from dailypapers.web.deps import CsrfDep, StoreDep
 from dailypapers.web.ratelimit import RateLimit
@@ -45,6 +46,8 @@ def forgot(
     request: Request, store: StoreDep, background: BackgroundTasks, who: FormText = ""
 ) -> Response:
     settings = request.app.state.settings
+    if not sends_mail(settings):
+        return respond(request, "forgot.html", AccountLinkPage(error=NOT_SET_UP), 503)
     background.add_task(request_reset, settings, store, who[:320], datetime.now(UTC))
     return respond(request, "forgot.html", AccountLinkPage(notice=SENT, done=True))
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.mail.delivery import subscription_links
+from dailypapers.mail.smtp import NOT_SET_UP, sends_mail
 from dailypapers.mail.subscriptions import (
     ConfirmationNotSent,
     SubscriptionError,
@@ -120,9 +121,11 @@ def subscribe_post(
         address = normalise_address(email)
         with store.read() as connection:
             choices = check_choices(connection, frequency, parse_categories(categories), time_zone)
+        settings = request.app.state.settings
+        if not sends_mail(settings):
+            raise ConfirmationNotSent(NOT_SET_UP, "email")
         now = datetime.now(UTC)
         user_id = viewer.id if viewer else None
-        settings = request.app.state.settings
         subscribe(settings, store, address, choices, user_id, now, client_address(request))
     except SubscriptionError as error:
         status = 503 if isinstance(error, ConfirmationNotSent) else 400
