@@ -1,11 +1,17 @@
 """TeX in titles and abstracts (`$\\mathcal{O}(n \\log n)$`): MathML for pages, readable Unicode
-for mails and feeds. A formula that does not convert, or converts to anything outside MathML's
-presentation elements, is shown as its source: stored text never becomes markup or breaks a page.
+for mails and feeds. A formula that does not convert, converts to anything outside MathML's
+presentation elements or leaves a command unknown, is shown as its source: stored text never
+becomes markup or breaks a page.
+
+Dollars follow Pandoc's rule for inline math, so that prices in prose stay prose: the opening
+`$` has a non-space right after it, the closing one a non-space right before it and no digit
+right after it ("costs $5 and $10" has no formula). `\\$` is a literal dollar.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from latex2mathml.converter import convert
@@ -13,10 +19,17 @@ from lxml import etree
 from markupsafe import Markup, escape
 from pylatexenc.latex2text import LatexNodes2Text
 
-# $…$ inline and $$…$$ display; a backslash before the dollar makes it a literal dollar.
-FORMULA = re.compile(r"(?<!\\)\$(\$?)(?P<tex>[^$]+?)(?<!\\)\1\$")
-MAX_TEX = 2_000  # longer "formulas" are a stray dollar, not math
+# $$…$$ display and $…$ inline; a backslash before a dollar makes it a literal dollar.
+FORMULA = re.compile(
+    r"(?<!\\)(?:\$\$(?P<display>[^$]+?)(?<!\\)\$\$"
+    r"|\$(?P<inline>[^\s$](?:[^$]*?[^\s$\\])?)\$(?!\d))"
+)
+MAX_TEX = 500  # longer "formulas" are stray dollars, not math
+MAX_FORMULAS = 64  # per text: past them, formulas show as their source (bounded work)
 MATHML = "http://www.w3.org/1998/Math/MathML"
+# latex2mathml copies \text{…} verbatim into its XML: `<` or `&` there fail to parse (the
+# formula shows as source) or parse as elements (refused below); no entities, no network.
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 ELEMENTS = frozenset(
     [
         "math",
@@ -95,24 +108,49 @@ ATTRIBUTES = frozenset(
 def mathml(text: str | None) -> Markup:
     """The text, HTML-escaped, with each formula drawn as MathML that keeps its TeX source
     (an annotation, for copying)."""
-    if not text:
-        return Markup("")
-    parts: list[str] = []
-    position = 0
-    for match in FORMULA.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        drawn = _formula(match["tex"], "block" if match[1] else "inline")
-        parts.append(drawn if drawn is not None else escape(match[0]))
-        position = match.end()
-    parts.append(escape(text[position:]))
-    return Markup("".join(parts))
+    return Markup(
+        _each_formula(
+            text or "",
+            lambda tex, display: _formula(tex, "block" if display else "inline"),
+            lambda source: str(escape(source)),
+            lambda match: str(escape(match[0])),
+        )
+    )
 
 
 def plain(text: str | None) -> str:
-    """The text with each formula as readable Unicode (α^2, 𝒪(n log n)), for mails and feeds."""
-    if not text:
-        return ""
-    return FORMULA.sub(lambda match: _unicode(match["tex"]) or match[0], text)
+    """The text with each formula as readable Unicode (α^2, 𝒪(n log n)), for mails and feeds;
+    one that does not convert shows its TeX without the dollars."""
+    return _each_formula(
+        text or "",
+        lambda tex, _display: _unicode(tex),
+        lambda source: source,
+        lambda match: match["display"] or match["inline"],
+    )
+
+
+def _each_formula(
+    text: str,
+    draw: Callable[[str, bool], str | None],
+    quote: Callable[[str], str],
+    unconverted: Callable[[re.Match[str]], str],
+) -> str:
+    """`text` with each formula drawn (or `unconverted` when that gives None), and the prose
+    around them quoted, its escaped dollars made plain dollars."""
+    parts: list[str] = []
+    position = 0
+    for number, match in enumerate(FORMULA.finditer(text)):
+        parts.append(quote(_literal(text[position : match.start()])))
+        tex, display = match["display"] or match["inline"], match["display"] is not None
+        drawn = draw(tex, display) if number < MAX_FORMULAS else None
+        parts.append(unconverted(match) if drawn is None else drawn)
+        position = match.end()
+    parts.append(quote(_literal(text[position:])))
+    return "".join(parts)
+
+
+def _literal(prose: str) -> str:
+    return prose.replace("\\$", "$")
 
 
 @lru_cache(maxsize=4096)
@@ -120,11 +158,13 @@ def _formula(tex: str, display: str) -> Markup | None:
     if len(tex) > MAX_TEX or not _balanced(tex):
         return None
     try:
-        root = etree.fromstring(convert(tex, display=display).encode())
+        root = etree.fromstring(convert(tex, display=display).encode(), PARSER)
     except Exception:  # latex2mathml raises many kinds on malformed TeX; lxml on bad output
         return None
     if not all(_allowed(element) for element in root.iter()):
         return None
+    if any((element.text or "").startswith("\\") for element in root.iter()):
+        return None  # a command latex2mathml does not know, drawn as its name
     _keep_source(root, tex)
     return Markup(etree.tostring(root, encoding="unicode"))
 
