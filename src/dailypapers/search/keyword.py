@@ -22,14 +22,17 @@ from dailypapers.storage.search import SearchablePaper
 TEXT_FIELDS = ("title", "text")
 
 
-def analyzer(stem: bool) -> tantivy.TextAnalyzer:
+def analyzer(stem: bool, fold: bool = False) -> tantivy.TextAnalyzer:
     """tantivy's `en_stem` (stem=True) or `default` tokenizer, to turn words into index terms
-    as the index did: query words, author names, words to highlight."""
+    as the index did: query words, author names, words to highlight. `fold`: accents off, as
+    author names are indexed (Jürgen is jurgen)."""
     builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
     )
+    if fold:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
     if stem:
         builder = builder.filter(tantivy.Filter.stemmer("english"))
     return builder.build()
@@ -60,11 +63,25 @@ class KeywordIndex:
         self.title_boost = title_boost
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, str(path))
+        # Names are indexed without accents. The authors field keeps the tokenizer name it
+        # always had, so that indexes written before open with this schema (rebuilt, they
+        # fold too; until then their accented names are matched as typed).
+        self.index.register_tokenizer("default", analyzer(stem=False, fold=True))
         self._stems = analyzer(stem=True)
-        self._names = analyzer(stem=False)
+        self._names = analyzer(stem=False, fold=True)
+        self._names_as_typed = analyzer(stem=False)
 
     def terms(self, words: Sequence[str]) -> list[str]:
         return index_terms(self._stems, words)
+
+    def frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """How many papers hold each word in their title or abstract (by stem)."""
+        searcher = self.index.searcher()
+        found = {}
+        for word in words:
+            stems = self.terms([word])
+            found[word] = searcher.doc_freq("text", stems[0]) if len(stems) == 1 else 0
+        return found
 
     def _text_query(self, query: Query, every_word: bool) -> tantivy.Query | None:
         """Any word (ranked by BM25), or every word, in the title or abstract; and every
@@ -96,14 +113,22 @@ class KeywordIndex:
             ]
         )
 
+    def _name(self, names: tuple[str, ...]) -> tantivy.Query:
+        if len(names) == 1:
+            return tantivy.Query.term_query(self.schema, "authors", names[0])
+        if names:
+            return tantivy.Query.phrase_query(self.schema, "authors", list(names))
+        return tantivy.Query.empty_query()
+
     def _filters(self, query: Query) -> list[tantivy.Query]:
         filters = []
         for author in query.authors:
-            names = self._names.analyze(author)
-            if len(names) == 1:
-                filters.append(tantivy.Query.term_query(self.schema, "authors", names[0]))
-            elif names:
-                filters.append(tantivy.Query.phrase_query(self.schema, "authors", names))
+            spellings = {tuple(a.analyze(author)) for a in (self._names, self._names_as_typed)}
+            filters.append(
+                tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, self._name(names)) for names in spellings]
+                )
+            )
         if query.categories:
             filters.append(
                 tantivy.Query.term_set_query(self.schema, "categories", list(query.categories))

@@ -1,4 +1,5 @@
-"""The search box's language: free text, "exact phrases", author:, cat:, after:, before:.
+"""The search box's language: free text, "exact phrases", author:, cat:, after:, before:, or
+an arXiv id or URL on its own.
 
 Nothing a user types reaches an index as syntax: words are cut out with a regular expression
 and queries are built from them, so FTS-style operators are only words here."""
@@ -6,8 +7,12 @@ and queries are built from them, so FTS-style operators are only words here."""
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
+
+from dailypapers.ingest.arxiv_api import normalize_arxiv_id
+from dailypapers.ingest.errors import IngestError
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 64  # more words only cost time: BM25 and the encoder gain nothing from them
@@ -18,6 +23,8 @@ TOKEN = re.compile(
     r'(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"?|(?P<value>\S+))|"(?P<phrase>[^"]*)"?'
 )
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# LLM, RLHF, GPT4: short words typed in capitals, which name one thing (not a meaning).
+ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}")
 
 
 class QueryError(ValueError):
@@ -33,11 +40,16 @@ class Query:
     after: date | None = None
     before: date | None = None
     filters: tuple[str, ...] = field(default=(), compare=False)  # as typed, to show back
+    paper_id: str | None = None  # the query is this paper's arXiv id or URL, nothing else
 
     @property
     def text(self) -> str:
         """What the encoder reads."""
         return " ".join(self.words)
+
+    @property
+    def acronyms(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for w in self.words if ACRONYM.fullmatch(w)))
 
     @property
     def filtered(self) -> bool:
@@ -59,6 +71,8 @@ def parse_query(text: str) -> Query:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is too long: at most {MAX_QUERY_CHARS} characters")
     text = CONTROL.sub(" ", text)
+    with suppress(IngestError):
+        return Query(paper_id=normalize_arxiv_id(text)[0])
     words: list[str] = []
     phrases: list[tuple[str, ...]] = []
     authors: list[str] = []

@@ -4,10 +4,12 @@ a SQLite database, full text + pgvector inside PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,9 +29,12 @@ from dailypapers.search.indexer import (
 )
 from dailypapers.search.keyword import KeywordIndex, analyzer, index_terms
 from dailypapers.search.query import Query, parse_query
+from dailypapers.search.spelling import corrections
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.storage import Store
 from dailypapers.storage.search import (
+    fold_accents,
+    fulltext_frequencies,
     fulltext_search,
     nearest_papers,
     newest_matching,
@@ -47,14 +52,17 @@ EXACT_BELOW = 2_000  # papers passing the filters below which dense search compa
 UNFILTERED = Query()
 TITLE_BOOST = 0.2
 CATCH_UP_WAIT_S = 5.0  # a catch-up of a day's listing takes well under a second
+NAME_WORDS = 4  # queries of at most this many words may be an author's name
 
 
 @dataclass(frozen=True)
 class SearchResults:
-    query: Query
+    query: Query  # as searched: with the corrections of `corrected`
     mode: Mode
     hits: list[Hit]  # the page asked for
     total: int  # matches found (at most the candidates kept)
+    corrected: dict[str, str] | None = None  # typed word -> the spelling searched instead
+    author: str | None = None  # the author the words name, whose papers come first
 
 
 def index_folder(store: Store, settings: Settings) -> Path:
@@ -115,23 +123,89 @@ class SearchService:
         offset: int = 0,
         every_word: bool = False,
         connection: Connection | None = None,
+        categories: Sequence[str] = (),
     ) -> SearchResults:
         """Best matches first. By keyword, any of the words matches (BM25 ranks papers with
-        more of them higher) unless `every_word`, as feeds and alerts ask. Raises QueryError
-        for a query that cannot be understood."""
+        more of them higher) unless `every_word`, as feeds and alerts ask. A paper's arXiv id
+        finds that paper alone; an author's name, their papers first. `categories` narrow it
+        as cat: does. Raises QueryError for a query that cannot be understood."""
         query = parse_query(text)
+        if categories:
+            query = replace(query, categories=(*query.categories, *map(str.lower, categories)))
         with self.store.read(connection) as reading:
+            if query.paper_id is not None:
+                found = searchable_papers(reading, [query.paper_id])
+                hits = [Hit(p.id, 1.0) for p in found if not p.hidden]
+                return SearchResults(query, mode, hits[offset : offset + limit], len(hits))
             if not query.words:  # filters alone: the newest papers passing them
                 ids, total = self._newest(reading, query, limit, offset)
                 hits = [Hit(paper_id, 0.0) for paper_id in ids]
                 return SearchResults(query, mode, hits, total)
-            keep = max(offset + limit, CANDIDATES)  # each retriever applies the filters itself
-            lexical = self._keyword(reading, query, keep, every_word) if mode != "semantic" else []
-            vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
-            dense = self._dense(reading, vector, keep, query) if vector is not None else []
-            ranked = fuse(self._candidates(reading, lexical, dense, vector), mode)
+            corrected = self._corrections(reading, query)
+            if corrected:
+                words = tuple(corrected.get(word, word) for word in query.words)
+                phrases = tuple(tuple(corrected.get(w, w) for w in p) for p in query.phrases)
+                query = replace(query, words=words, phrases=phrases)
+            author, by_author = self._author(reading, query, mode)
+            first = {hit.paper_id for hit in by_author}
+            ranked = by_author + [
+                hit
+                for hit in self._ranked(reading, query, mode, offset + limit, every_word)
+                if hit.paper_id not in first
+            ]
         page = ranked[offset : offset + limit]
-        return SearchResults(query, mode, page, len(ranked))
+        return SearchResults(query, mode, page, len(ranked), corrected or None, author)
+
+    def _ranked(
+        self, connection: Connection, query: Query, mode: Mode, wanted: int, every_word: bool
+    ) -> list[Hit]:
+        """By keyword and by meaning, fused. In hybrid mode, papers without every "exact
+        phrase" are left out and those with every acronym come first: the encoder reads
+        LLM as any language model."""
+        keep = max(wanted, CANDIDATES)  # each retriever applies the filters itself
+        lexical = self._keyword(connection, query, keep, every_word) if mode != "semantic" else []
+        vector = self.encoder.encode([query.text])[0] if mode != "keyword" else None
+        dense = self._dense(connection, vector, keep, query) if vector is not None else []
+        candidates = self._candidates(connection, lexical, dense, vector)
+        preferred: set[str] = set()
+        if mode == "hybrid" and query.phrases:
+            holding = self._holding(connection, replace(query, words=()))
+            candidates = [c for c in candidates if c.paper_id in holding]
+        if mode == "hybrid" and query.acronyms:
+            preferred = self._holding(connection, replace(query, words=query.acronyms))
+        return fuse(candidates, mode, preferred)
+
+    def _holding(self, connection: Connection, query: Query) -> set[str]:
+        """The papers passing the filters that hold every one of the query's words and
+        phrases (at most FILTERED_CANDIDATES of them)."""
+        words = query.words or tuple(word for phrase in query.phrases for word in phrase)
+        every = replace(query, words=words)
+        return {p for p, _ in self._keyword(connection, every, FILTERED_CANDIDATES, True)}
+
+    def _corrections(self, connection: Connection, query: Query) -> dict[str, str]:
+        """One typo per word: words no paper holds, spelled as the papers spell them."""
+        if self.keyword is not None:
+            self.catch_up(connection)
+            return corrections(query.words, self.keyword.frequencies)
+        return corrections(query.words, lambda words: fulltext_frequencies(connection, words))
+
+    def _author(
+        self, connection: Connection, query: Query, mode: Mode
+    ) -> tuple[str | None, list[Hit]]:
+        """When the words are an author's name (a surname alone: only by keyword), that
+        author as the papers spell the name, and their papers passing the filters, newest
+        first."""
+        words = query.words
+        if query.phrases or not 1 <= len(words) <= NAME_WORDS or not all(map(str.isalpha, words)):
+            return None, []
+        if len(words) == 1 and mode != "keyword":
+            return None, []
+        name = " ".join(words)
+        ids, _ = self._newest(
+            connection, replace(query, words=(), authors=(*query.authors, name)), CANDIDATES, 0
+        )
+        found = searchable_papers(connection, ids[:20])
+        return _named(name, [a for p in found for a in p.authors]), [Hit(p, 1.0) for p in ids]
 
     def _keyword(
         self, connection: Connection, query: Query, limit: int, every_word: bool
@@ -261,6 +335,25 @@ class SearchService:
         """Embed those of `ids` that still need it (a batch run twice embeds nothing twice)."""
         work = embedding_work(self.store, self.encoder.model, ids=ids)
         return embed_papers(self.store, self.encoder, work, self.vectors)
+
+
+def _named(typed: str, authors: list[str]) -> str | None:
+    """The author name (as stored) that most of these papers give for the typed name."""
+    wanted = _name_words(typed)
+    spelled = Counter(
+        author
+        for author in authors
+        if any(
+            words[i : i + len(wanted)] == wanted
+            for words in [_name_words(author)]
+            for i in range(len(words))
+        )
+    )
+    return spelled.most_common(1)[0][0] if spelled else None
+
+
+def _name_words(name: str) -> list[str]:
+    return [word.lower() for word in re.findall(r"\w+", fold_accents(name))]
 
 
 def _nearest_of(

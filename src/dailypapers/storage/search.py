@@ -4,6 +4,7 @@ on PostgreSQL the full-text and pgvector queries themselves."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Select,
     Text,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import bindparam as bind
 
 from dailypapers.storage.papers import as_date
 from dailypapers.storage.schema import embeddings, paper_categories, papers, search_queue
@@ -224,12 +227,27 @@ class Filters(Protocol):
     before: date | None
 
 
+def fold_accents(text: str) -> str:
+    """Jürgen as Jurgen: letters without their accents, as tantivy's ascii_fold."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Latin letters with accents and the same without, for PostgreSQL's translate() (its unaccent
+# is an extension this schema does not ask for).
+_ACCENTED = "".join(
+    c for c in map(chr, range(0xC0, 0x250)) if len(fold_accents(c)) == 1 and fold_accents(c) != c
+)
+_UNACCENTED = fold_accents(_ACCENTED)
+
+
 def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
     """On PostgreSQL, which filters in SQL (SQLite stores filter in tantivy)."""
     query = query.where(papers.c.hidden.is_(False))
+    names = func.translate(cast(papers.c.authors, Text), _ACCENTED, _UNACCENTED)
     for name in filters.authors:  # whole words, as tantivy matches them: li is not Oliver
-        words = r"\W+".join(re.escape(word) for word in name.split())
-        query = query.where(cast(papers.c.authors, Text).op("~*")(rf"\m{words}\M"))
+        words = r"\W+".join(re.escape(word) for word in fold_accents(name).split())
+        query = query.where(names.op("~*")(rf"\m{words}\M"))
     if filters.categories:  # EXISTS: SQLite would scan every paper's categories for IN
         in_category = select(paper_categories.c.paper_id).where(
             paper_categories.c.paper_id == papers.c.id,
@@ -291,6 +309,21 @@ def fulltext_search(
     query = _filtered(select(papers.c.id, score).where(DOCUMENT.op("@@")(tsquery)), filters)
     query = query.order_by(score.desc(), papers.c.id).limit(limit)
     return [(paper_id, float(s)) for paper_id, s in connection.execute(query)]
+
+
+def fulltext_frequencies(connection: Connection, words: Sequence[str]) -> dict[str, int]:
+    """How many papers hold each word, as full text matches words (by English stem)."""
+    if not words:
+        return {}
+    given = func.unnest(bind("words", list(words), type_=ARRAY(Text)))
+    word = given.table_valued("word").render_derived()
+    holding = (
+        select(func.count())
+        .select_from(papers)
+        .where(DOCUMENT.op("@@")(func.plainto_tsquery(ENGLISH, word.c.word)))
+        .scalar_subquery()
+    )
+    return dict(connection.execute(select(word.c.word, holding)).all())  # type: ignore[arg-type]
 
 
 def nearest_papers(

@@ -312,11 +312,12 @@ def run_search(
     limit: int,
     offset: int = 0,
     every_word: bool = False,
+    categories: Sequence[str] = (),
 ) -> SearchResults:
-    """A search for a page or feed, on the request's connection: 400 for a query that cannot
-    be understood."""
+    """A search for a page or feed, on the request's connection, in any of `categories` (when
+    given): 400 for a query that cannot be understood."""
     try:
-        return service.search(q, mode, limit, offset, every_word, connection)
+        return service.search(q, mode, limit, offset, every_word, connection, categories)
     except QueryError as error:
         raise HTTPException(400, str(error), headers={"X-Field": "q"}) from None
 
@@ -328,9 +329,12 @@ def search_days(
     mode: Mode,
     limit: int,
     every_word: bool = False,
+    categories: Sequence[str] = (),
 ) -> dict[str, date]:
     """Papers matching a search, best first, with their days."""
-    hits = run_search(connection, service, q, mode, limit, every_word=every_word).hits
+    hits = run_search(
+        connection, service, q, mode, limit, every_word=every_word, categories=categories
+    ).hits
     papers = {p.id: p for p in get_papers(connection, [hit.paper_id for hit in hits])}
     return {
         hit.paper_id: papers[hit.paper_id].announced or date.min

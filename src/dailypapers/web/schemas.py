@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dailypapers.models import Comment, FeedEntry, Paper
 from dailypapers.text import arxiv_url, safe_url
@@ -133,17 +133,29 @@ class SearchHitOut(BaseModel):
     categories: list[str]
     day: date | None  # announced
     excerpt: str  # HTML: the abstract around its first match, matched words in <mark>
-    score: float  # in 0..1 for hybrid; BM25 for keyword; cosine for semantic and similar
+    score: float = Field(
+        description="Relevance in 0..1, comparable across queries: BM25 as a share of the "
+        "best keyword match's and cosine similarity to the query, half and half in hybrid mode "
+        "(keyword: the share alone; semantic and similar papers: the similarity alone). 1 for "
+        "the paper an arXiv id names and for the papers of the author a query names."
+    )
     upvotes: int
 
 
 class SearchPage(BaseModel):
     q: str
     mode: str
-    total: int
+    categories: list[str] = []  # only papers in any of these
+    total: int  # the papers that match, past which relevance ends (at most 100 by meaning)
     page: int
     pages: int
     results: list[SearchHitOut]
+    paper_id: str | None = None  # the query is this arXiv id or URL
+    missing_paper: str | None = Field(
+        None, description="The query's arXiv id when no paper here has it: POST /submit adds it."
+    )
+    author: str | None = None  # the author the query names: their papers come first
+    corrected: dict[str, str] = {}  # typed word -> the spelling searched instead (one typo)
 
 
 class SimilarPage(BaseModel):

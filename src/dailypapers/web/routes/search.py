@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from math import ceil
 from typing import Annotated
 
@@ -11,13 +12,21 @@ from fastapi.responses import HTMLResponse, Response
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.search.service import Mode
 from dailypapers.web.deps import ReadDep, SearchDep
-from dailypapers.web.lists import check_visible, hits_out, run_search
+from dailypapers.web.lists import (
+    CategoriesQuery,
+    check_visible,
+    checked_categories,
+    chip_context,
+    hits_out,
+    run_search,
+)
 from dailypapers.web.render import respond
-from dailypapers.web.schemas import SearchPage, SimilarPage
+from dailypapers.web.schemas import SearchHitOut, SearchPage, SimilarPage
 
 router = APIRouter()
 PAGE_SIZE = 20
 SIMILAR = 10
+OFFERED_CHIPS = 12  # the most frequent categories of the results, offered as chips
 
 
 @router.get("/search", response_class=HTMLResponse, summary="Search papers")
@@ -30,22 +39,42 @@ def search(
         str,
         Query(
             max_length=MAX_QUERY_CHARS,
-            description='Words, "exact phrases", author:name, cat:cs.LG, after:/before:YYYY-MM-DD.',
+            description='Words, "exact phrases", author:name, cat:cs.LG, after:/before:YYYY-MM-DD;'
+            " or an arXiv id or URL, which finds that paper alone.",
         ),
     ] = "",
     mode: Annotated[Mode, Query(description="hybrid, keyword or semantic.")] = "hybrid",
     page: Annotated[int, Query(ge=1, le=50, description="Page number, from 1.")] = 1,
+    categories: CategoriesQuery = None,
 ) -> Response:
-    results = run_search(connection, service, q, mode, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    chosen = checked_categories(categories or [])
+    results = run_search(
+        connection, service, q, mode, PAGE_SIZE, (page - 1) * PAGE_SIZE, categories=chosen
+    )
+    paper_id = results.query.paper_id
+    hits = hits_out(connection, service, results.hits, results.query.words)
     data = SearchPage(
         q=q,
         mode=mode,
+        categories=chosen,
         total=results.total,
         page=page,
         pages=max(1, ceil(results.total / PAGE_SIZE)),
-        results=hits_out(connection, service, results.hits, results.query.words),
+        results=hits,
+        paper_id=paper_id,
+        missing_paper=paper_id if paper_id and not results.total else None,
+        author=results.author,
+        corrected=results.corrected or {},
     )
-    return respond(request, "search.html", data)
+    chips = chip_context(request, _offered(hits), chosen) if q else {}
+    # this search's parameters, for its other pages and its JSON
+    params = [("q", q), ("mode", mode), *(("category", category) for category in chosen)]
+    return respond(request, "search.html", data, params=params, **chips)
+
+
+def _offered(hits: list[SearchHitOut]) -> list[str]:
+    counts = Counter(category for hit in hits for category in hit.categories)
+    return [category for category, _ in counts.most_common(OFFERED_CHIPS)]
 
 
 @router.get(

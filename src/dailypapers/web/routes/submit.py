@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -109,8 +109,12 @@ async def submit_paper(
 
 
 @router.get("/submit", response_class=HTMLResponse, summary="The form to submit a paper")
-def submit_form(request: Request, viewer: ViewerDep) -> Response:
-    return respond(request, "submit.html", SubmitForm())
+def submit_form(
+    request: Request,
+    viewer: ViewerDep,
+    arxiv_id: Annotated[str, Query(description="Fills the form in (search offers it).")] = "",
+) -> Response:
+    return respond(request, "submit.html", SubmitForm(arxiv_id=arxiv_id[:MAX_INPUT_CHARS]))
 
 
 @router.post(
