@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from dailypapers.models import FeedEntry
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.storage.feed import days_of, latest_day
+from dailypapers.texmath import plain
 from dailypapers.text import arxiv_url, paper_path, path_segment
 from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
@@ -83,7 +84,7 @@ def _add_entry(feed: FeedGenerator, entry: FeedEntry, base: str) -> None:
     paper = entry.paper
     item = feed.add_entry(order="append")
     item.id(arxiv_url(paper.id))
-    item.title(_xml_text(paper.title or paper.id))
+    item.title(_xml_text(plain(paper.title) or paper.id))  # readers draw no MathML: Unicode
     item.link(href=f"{base}{paper_path(paper.id)}", rel="alternate")
     item.register_extension("related", RelatedLink, atom=True, rss=False)
     item.related.href = arxiv_url(paper.id)
@@ -91,7 +92,7 @@ def _add_entry(feed: FeedGenerator, entry: FeedEntry, base: str) -> None:
         item.author([{"name": _xml_text(name)} for name in paper.authors])
         item.dc.dc_creator([_xml_text(name) for name in paper.authors])  # RSS authors need emails
     if paper.abstract:
-        item.summary(_xml_text(paper.abstract))
+        item.summary(_xml_text(plain(paper.abstract)))
     if paper.categories:
         item.category([{"term": c, "scheme": ARXIV_CATEGORIES} for c in paper.categories])
     item.published(_midnight(entry))
