@@ -45,6 +45,8 @@ from dailypapers.jobs.schedule import (
 )
 from dailypapers.jobs.worker import Handler, JobContext, Outcome, RetryLater
 from dailypapers.mail.delivery import DeliveryError, send_due_digests
+from dailypapers.mail.replies import send_reply_mails
+from dailypapers.mail.smtp import NOT_SET_UP, sends_mail
 from dailypapers.models import Paper
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
@@ -70,8 +72,9 @@ EMBED = "embed"
 DIGESTS = "digests"
 HF_DAILY = "hf-daily"
 PRUNE = "prune"
+REPLY_MAILS = "reply-mails"
 PIPELINE = (ANNOUNCEMENTS, ENRICH, INDEX, EMBED)  # what the digests wait for
-RECURRING = (ANNOUNCEMENTS, INDEX, DIGESTS, PRUNE)  # one row each, its key its kind
+RECURRING = (ANNOUNCEMENTS, INDEX, DIGESTS, PRUNE, REPLY_MAILS)  # one row each, its key its kind
 # `dailypapers update` runs these in turn, each until nothing of it is due.
 UPDATE_STAGES = (
     (ANNOUNCEMENTS,),
@@ -88,6 +91,7 @@ CHECK_AFTER = timedelta(minutes=5)  # the first look at the feed after an announ
 WEEKEND_DAYS = 3  # a feed without items may be dated this many days past the last listing
 INDEX_EVERY = timedelta(seconds=60)  # also catches papers that a command stored
 DIGESTS_EVERY = timedelta(minutes=5)
+REPLY_MAILS_EVERY = timedelta(minutes=2)
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_DONE = timedelta(days=7)  # one-shot jobs stay on the jobs page this long
 EMBED_BATCH = 256  # papers per embedding job: about 20 s on two cores
@@ -128,6 +132,7 @@ def handlers(site: Site) -> dict[str, Handler]:
         DIGESTS: send_digests,
         HF_DAILY: import_hf_daily,
         PRUNE: prune,
+        REPLY_MAILS: send_replies,
     }
     chosen = {kind: partial(run, site) for kind, run in kinds.items()}
     for kind in TALK_TO_ARXIV:
@@ -462,6 +467,19 @@ def send_digests(site: Site, job: JobContext) -> Outcome:
     waiting = "" if ready else " (the others wait for the day's announcement and its indexing)"
     result = f"{report.sent} sent{waiting}" + (f"; failed: {failed}" if failed else "")
     return Outcome(result, now + DIGESTS_EVERY)
+
+
+def send_replies(site: Site, job: JobContext) -> Outcome:
+    """Mail readers about the replies to their comments (mail/replies.py)."""
+    now = job.now()
+    if not sends_mail(site.settings):
+        return Outcome(NOT_SET_UP, now + REPLY_MAILS_EVERY)
+    report = send_reply_mails(site.store, site.settings, now)
+    if report.stopped:  # the server cannot be reached: the next turn goes on
+        raise RetryLater(f"reply mails: {report.stopped}", REPLY_MAILS_EVERY.total_seconds())
+    failed = "; ".join(f"reply {reply}: {reason}" for reply, reason in report.failed)
+    result = f"{report.sent} sent, {report.retrying} to retry, {report.skipped} not wanted"
+    return Outcome(result + (f"; failed: {failed}" if failed else ""), now + REPLY_MAILS_EVERY)
 
 
 # --- other sources and upkeep -------------------------------------------------------------

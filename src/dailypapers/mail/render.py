@@ -177,6 +177,15 @@ class MailWriter:
         return self._message([("To", email)], shared, "job_alert", context)
 
     def _message(
+    def reply(
+        self, email: str, message_id: str, replier: str, title: str, context: dict[str, object]
+    ) -> bytes:
+        """To a reader: someone replied to their comment (once per reply)."""
+        subject = one_line(f"{replier} replied to your comment on «{title}»")
+        unique = [("To", email), ("Message-ID", message_id), ("Subject", subject)]
+        context = {"replier": replier, "title": title, **context}
+        return self._message(unique, [("Auto-Submitted", "auto-generated")], "reply", context)
+
         self,
         unique: list[tuple[str, str]],
         shared: list[tuple[str, str]],

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from dailypapers.models import Comment, User
 from dailypapers.storage.comments import add_comment, get_comment, paper_comments, update_comment
 from dailypapers.storage.papers import set_paper_hidden
+from dailypapers.storage.reply_notices import add_reply_notice
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import AdminDep, CsrfDep, SearchDep, StoreDep, UserDep
 from dailypapers.web.lists import check_visible
@@ -146,6 +147,8 @@ def post_comment(
             _check_parent(connection, paper_id, parent_id)
         now = datetime.now(UTC)
         comment_id = add_comment(connection, paper_id, viewer.id, text, now, parent_id)
+        if parent_id is not None:  # its author is mailed about it (mail/replies.py)
+            add_reply_notice(connection, comment_id, parent_id, viewer.id, now)
     return _comment_answer(request, store, paper_id, comment_id, 201)
 
 

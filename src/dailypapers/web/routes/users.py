@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from dailypapers.accounts import USERNAME_RULE
+from dailypapers.markdown import render_markdown
 from dailypapers.models import User
 from dailypapers.storage.comments import comments_by
 from dailypapers.storage.papers import get_papers
@@ -16,7 +17,6 @@ from dailypapers.storage.profiles import submitted_by, upvoted_by
 from dailypapers.storage.users import user_by_name
 from dailypapers.text import path_segment
 from dailypapers.web.avatars import identicon_svg
-from dailypapers.web.comments_html import render_markdown
 from dailypapers.web.deps import ReadDep
 from dailypapers.web.render import respond
 from dailypapers.web.schemas import ProfileCommentOut, ProfilePaperOut, UserPage
