@@ -21,7 +21,7 @@ from dailypapers.mail.smtp import sends_mail
 from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
 from dailypapers.storage import Store
-from dailypapers.texmath import mathml
+from dailypapers.texmath import mathml, plain
 from dailypapers.text import doi_url, paper_path, path_segment
 
 
@@ -38,7 +38,7 @@ TEMPLATES.env.globals.update(
 )
 # Stored text reaches URLs only through these (see dailypapers.text).
 TEMPLATES.env.filters.update(
-    path_segment=path_segment, paper_path=paper_path, doi_url=doi_url, math=mathml
+    path_segment=path_segment, paper_path=paper_path, doi_url=doi_url, math=mathml, plain_math=plain
 )
 
 

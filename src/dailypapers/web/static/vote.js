@@ -14,4 +14,8 @@ document.addEventListener("submit", async (event) => {
   const result = await response.json();
   form.querySelector(".count").textContent = result.upvotes;
   form.classList.toggle("voted", result.voted);
+  const button = form.querySelector("button");  // says what pressing it does now (_vote.html)
+  button.setAttribute("aria-pressed", String(result.voted));
+  const title = form.dataset.title;
+  button.setAttribute("aria-label", result.voted ? `Remove your upvote from ${title}` : `Upvote ${title}`);
 });
