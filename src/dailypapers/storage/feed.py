@@ -6,6 +6,7 @@ submission, the day it was submitted.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,7 +17,7 @@ from dailypapers.models import FeedEntry
 from dailypapers.storage.comments import comment_counts
 from dailypapers.storage.papers import as_date, as_utc, get_papers, get_submissions
 from dailypapers.storage.schema import paper_categories, papers, submissions
-from dailypapers.storage.votes import voted_by
+from dailypapers.storage.votes import id_chunks, voted_by
 
 
 def containing(text: str) -> str:
@@ -88,6 +89,12 @@ def neighbour_days(connection: Connection, day: date) -> tuple[date | None, date
     return as_date(connection.scalar(before)), as_date(connection.scalar(after))
 
 
+def first_day(connection: Connection) -> date | None:
+    """The first day with papers announced on it (submissions come later)."""
+    visible = papers.c.hidden.is_(False)
+    return as_date(connection.scalar(select(func.min(papers.c.announced)).where(visible)))
+
+
 def latest_day(connection: Connection) -> date | None:
     visible = papers.c.hidden.is_(False)
     newest = connection.scalar(select(func.max(papers.c.announced)).where(visible))
@@ -98,6 +105,32 @@ def latest_day(connection: Connection) -> date | None:
     )
     days = [d for d in (as_date(newest), as_utc(submitted).date() if submitted else None) if d]
     return max(days) if days else None
+
+
+def in_categories(
+    connection: Connection, ids: Sequence[str], categories: Sequence[str]
+) -> set[str]:
+    """Those of `ids` in any of `categories` (primary or cross-listed)."""
+    found: set[str] = set()
+    for chunk in id_chunks(list(ids)):
+        query = select(paper_categories.c.paper_id).where(
+            paper_categories.c.paper_id.in_(chunk), paper_categories.c.category.in_(categories)
+        )
+        found.update(connection.scalars(query))
+    return found
+
+
+def categories_by_frequency(connection: Connection, ids: Sequence[str]) -> list[str]:
+    """The categories of these papers, the most frequent first (then by name)."""
+    counts: Counter[str] = Counter()
+    for chunk in id_chunks(list(ids)):
+        query = (
+            select(paper_categories.c.category, func.count())
+            .where(paper_categories.c.paper_id.in_(chunk))
+            .group_by(paper_categories.c.category)
+        )
+        counts.update(dict(connection.execute(query).all()))
+    return sorted(counts, key=lambda category: (-counts[category], category))
 
 
 def category_days(connection: Connection, category: str, limit: int) -> dict[str, date]:

@@ -24,10 +24,12 @@ from dailypapers.storage.feed import (
     category_days,
     days_of,
     feed_entries,
+    in_categories,
     neighbour_days,
 )
 from dailypapers.storage.papers import get_papers, paper_hidden
-from dailypapers.storage.votes import trending_scores, vote_counts, voted_since
+from dailypapers.storage.views import seen_papers
+from dailypapers.storage.votes import trending_scores, vote_counts, voted_by, voted_since
 from dailypapers.web.schemas import SearchHitOut
 
 PAGE_SIZE = 50
@@ -68,6 +70,11 @@ class Period:
         if self.kind == "month":
             return f"Papers of {self.first:%B %Y}"
         return f"Papers of {self.first:%A, %d %B %Y}"
+
+
+def period_path(kind: str, key: str) -> str:
+    """A period's page: /papers/date/2024-01-31, /papers/week/2024-W05, /papers/month/2024-01."""
+    return f"/papers/{kind}/{key}"
 
 
 def day_period(day: date) -> Period:
@@ -155,9 +162,6 @@ def checked_categories(categories: Sequence[str]) -> list[str]:
     return unique
 
 
-_CHIP_DROPS = {"category", "page", "all"}  # a new choice starts from the first page
-
-
 @dataclass(frozen=True)
 class Chip:
     category: str
@@ -165,11 +169,24 @@ class Chip:
     href: str  # this page with the category toggled
 
 
-def page_url(request: Request, params: Sequence[tuple[str, str]]) -> str:
-    """The request's path with these query parameters, quoted (the path comes decoded:
-    /authors/Aleksander Mądry)."""
-    path = quote(request.scope["path"], safe="/")
+def request_path(request: Request) -> str:
+    """The request's path, quoted again (it comes decoded: /authors/Aleksander Mądry)."""
+    return quote(request.scope["path"], safe="/")
+
+
+def query_link(path: str, params: Sequence[tuple[str, str]]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
+
+
+def list_link(request: Request, path: str | None = None, **params: str | None) -> str:
+    """A link to this list (or, with `path`, to another) with the request's parameters but
+    `page` and those in `params`, which replace them (None: leave out): any change starts
+    at the first page."""
+    kept = [
+        (k, v) for k, v in request.query_params.multi_items() if k != "page" and k not in params
+    ]
+    given = [(k, v) for k, v in params.items() if v is not None]
+    return query_link(path or request_path(request), kept + given)
 
 
 def chip_context(
@@ -178,16 +195,101 @@ def chip_context(
     """`chips` and `clear_href` for _category_chips.html: the offered categories (the selected
     ones first) as links to this page with each toggled, back on the first page. `forget`: the
     clear link asks to forget a signed-in reader's remembered choice (`all=1`)."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in _CHIP_DROPS]
+    kept = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in {"category", "page", "all"}
+    ]
+    path = request_path(request)
     chips = []
     for category in dict.fromkeys([*selected, *offered]):
         chosen = [c for c in selected if c != category]
         if category not in selected:
             chosen.append(category)
         params = kept + [("category", c) for c in chosen]
-        chips.append(Chip(category, category in selected, page_url(request, params)))
-    clear = page_url(request, kept + ([("all", "1")] if forget else [])) if selected else None
+        chips.append(Chip(category, category in selected, query_link(path, params)))
+    clear = query_link(path, kept + ([("all", "1")] if forget else [])) if selected else None
     return {"chips": chips, "clear_href": clear}
+
+
+def filter_categories(
+    connection: Connection, days: dict[str, date], categories: Sequence[str]
+) -> dict[str, date]:
+    """The papers of `days` in any of `categories`; all of them when none is given."""
+    if not categories:
+        return days
+    kept = in_categories(connection, list(days), categories)
+    return {paper_id: day for paper_id, day in days.items() if paper_id in kept}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list leaves out: papers outside `categories` (when any are given) and, with
+    `unseen_by`, the papers that reader opened or voted for."""
+
+    categories: tuple[str, ...] = ()
+    remembered: bool = False  # the categories are a signed-in reader's remembered choice
+    unseen_by: int | None = None
+
+    def apply(self, connection: Connection, days: dict[str, date]) -> dict[str, date]:
+        kept = filter_categories(connection, days, self.categories)
+        if self.unseen_by is None:
+            return kept
+        ids = list(kept)
+        done = seen_papers(connection, self.unseen_by, ids) | voted_by(
+            connection, self.unseen_by, ids
+        )
+        return {paper_id: day for paper_id, day in kept.items() if paper_id not in done}
+
+
+NO_FILTER = ListFilter()
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap ("…")
+    href: str | None  # None for the page shown and for gaps
+
+
+@dataclass(frozen=True)
+class Pager:
+    previous: str | None
+    next: str | None
+    links: list[PageLink]
+
+
+def page_href(request: Request, number: int) -> str:
+    return list_link(request, page=str(number)) if number > 1 else list_link(request)
+
+
+def pager(request: Request, page: int, pages: int) -> Pager:
+    """Links to the first, last and neighbouring pages (1 … 4 5 6 … 12), and either way."""
+    numbers = sorted({1, pages, *range(max(1, page - 1), min(pages, page + 1) + 1)})
+    links: list[PageLink] = []
+    for number in numbers:
+        if links and number - (links[-1].number or 0) == 2:  # one page missing: name it
+            links.append(PageLink(number - 1, page_href(request, number - 1)))
+        elif links and number - (links[-1].number or 0) > 2:
+            links.append(PageLink(None, None))
+        links.append(PageLink(number, None if number == page else page_href(request, number)))
+    return Pager(
+        page_href(request, page - 1) if page > 1 else None,
+        page_href(request, page + 1) if page < pages else None,
+        links,
+    )
+
+
+def split_abstract(text: str | None, lead_chars: int = 240) -> tuple[str, str]:
+    """An abstract's first words (about two lines) and the rest, cut between words and
+    outside any $…$ formula, so that either part renders on its own."""
+    text = " ".join((text or "").split())
+    if len(text) <= lead_chars:
+        return text, ""
+    for cut in (m.start() for m in re.finditer(" ", text[lead_chars:])):
+        at = lead_chars + cut
+        if text[:at].replace("\\$", "").count("$") % 2 == 0:
+            return text[:at], text[at + 1 :]
+    return text, ""
 
 
 @dataclass
@@ -217,14 +319,20 @@ def list_page(
     return ListPage(entries, len(ordered), page, pages)
 
 
-def trending_page(connection: Connection, page: int, viewer: int | None, now: datetime) -> ListPage:
+def trending_page(
+    connection: Connection,
+    page: int,
+    viewer: int | None,
+    now: datetime,
+    only: ListFilter = NO_FILTER,
+) -> ListPage:
     """The papers with a trending score, highest first: those voted for in the window before
     `now`, whenever they appeared, and those of the window's days with imported votes."""
     since = now - WINDOW
     candidates = days_of(connection, since.date(), now.date()) | voted_since(connection, since)
     scores = trending_scores(connection, candidates, now)
     days = {paper_id: day for paper_id, day in candidates.items() if scores[paper_id] > 0}
-    return list_page(connection, days, "trending", page, viewer, now)
+    return list_page(connection, only.apply(connection, days), "trending", page, viewer, now)
 
 
 def neighbours(connection: Connection, period: Period) -> tuple[str | None, str | None]:
@@ -236,6 +344,13 @@ def neighbours(connection: Connection, period: Period) -> tuple[str | None, str 
         same_kind(before).key if before else None,
         same_kind(after).key if after else None,
     )
+
+
+def period_tabs(period: Period, days: dict[str, date]) -> dict[str, str]:
+    """The key of each kind's period containing this one: for a week or a month, the one
+    containing its newest day with papers (its first day when it has none)."""
+    anchor = period.first if period.kind == "date" else max(days.values(), default=period.first)
+    return {kind: of_kind(anchor).key for kind, of_kind in PERIOD_OF_KIND.items()}
 
 
 def code_links(paper: Paper) -> list[str]:

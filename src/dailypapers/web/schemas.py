@@ -92,6 +92,13 @@ class PapersPage(BaseModel):
     pages: int
     previous: str | None = None  # the neighbouring period's key
     next: str | None = None
+    # Each kind's period containing this one ({"date": …, "week": …, "month": …}).
+    tabs: dict[str, str] | None = None
+    first_day: date | None = None  # the first and the last day with papers (the date picker's)
+    last_day: date | None = None
+    categories: list[str] = []  # the papers are in any of these; every category when empty
+    categories_remembered: bool = False  # a signed-in reader's choice, not the URL's
+    unseen: bool = False  # without the papers the signed-in reader opened or voted for
     entries: list[EntryOut]
     # A day's list: when the last arXiv announcement was stored and when the next is due
     # (None before the first was stored; the next is None while the site follows nothing).
@@ -169,6 +176,9 @@ class PaperPage(BaseModel):
     comments: list[CommentOut]  # in thread order: each comment followed by its replies
     hidden: bool = False  # hidden by an admin (only admins see such a page)
     similar: list[SearchHitOut] = []  # nearest in meaning; empty until the paper is embedded
+    upvoters: list[str] = []  # the newest public upvoters' usernames
+    other_upvotes: int = 0  # the upvotes not in `upvoters` (private, older, from elsewhere)
+    bibtex: str = ""
 
 
 class VoteOut(BaseModel):
@@ -188,15 +198,14 @@ class TokenOut(BaseModel):
 
 
 class AccountPage(BaseModel):
-    upvoters: list[str] = []  # the newest public upvoters' usernames
-    other_upvotes: int = 0  # the upvotes not in `upvoters` (private, older, from elsewhere)
-    bibtex: str = ""
     username: str
     is_admin: bool
     tokens: list[TokenOut]
     new_token: str | None = None  # shown once, right after it was made
     email: str | None = None  # where password-reset links go, once confirmed
     email_confirmed: bool = False
+    private_upvotes: bool = False
+    reply_mails: bool = True
 
 
 class AccountLinkPage(BaseModel):
@@ -216,13 +225,14 @@ class UserOut(BaseModel):
 
 
 class FormPage(BaseModel):
-    private_upvotes: bool = False
-    reply_mails: bool = True
     """A sign-up or log-in form, filled in again after a refusal."""
 
     username: str = ""
     next: str = "/"
     error: str | None = None
+    vote: str | None = None  # the paper upvoted once signed in
+    vote_title: str | None = None
+    notice: str | None = None  # e.g. that the paper to upvote is not on the site
 
 
 class SubmitForm(BaseModel):
@@ -242,9 +252,6 @@ class DayCount(BaseModel):
     day: date
     count: int
 
-    vote: str | None = None  # the paper upvoted once signed in
-    vote_title: str | None = None
-    notice: str | None = None  # e.g. that the paper to upvote is not on the site
 
 class CategoryCount(BaseModel):
     category: str
