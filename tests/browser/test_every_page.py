@@ -66,6 +66,26 @@ def sideways_scroll(page: Page) -> str | None:
     return f"{page.url}: {widest}" if widest else None
 
 
+def small_for_fingers(page: Page) -> list[str]:
+    """Fields under 16 px (iOS zooms into them) and tap targets under 44 px, on this page."""
+    small = page.evaluate(
+        """() => {
+            const small = [];
+            for (const e of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+                if (parseFloat(getComputedStyle(e).fontSize) < 16) small.push(`field ${e.name}`);
+            const targets = "header nav a, header nav button, .vote button, .chip, .pages a";
+            for (const e of document.querySelectorAll(targets)) {
+                const box = e.getBoundingClientRect();
+                const [width, height] = [Math.round(box.width), Math.round(box.height)];
+                if (width && (height < 44 || width < 44))
+                    small.push(`${width}x${height} ${e.textContent.trim()}`);
+            }
+            return small;
+        }"""
+    )
+    return [f"{page.url}: {what}" for what in small]
+
+
 def linked_pages(page: Page) -> list[str]:
     """A paper, an author and a category, as the front page links them (their addresses
     are the site's business), and the reader's profile, as the header links it."""
@@ -94,6 +114,8 @@ def check_pages(page: Page, dark_too: bool) -> list[str]:
         if who.count() != 1 or who.inner_text() != READER:
             problems.append(f"{path}: the header does not show {READER}")
         problems += severe_violations(page)
+        if page.viewport_size["width"] < 600:  # type: ignore[index]
+            problems += small_for_fingers(page)
         if dark_too:
             page.emulate_media(color_scheme="dark")
             problems += [f"dark: {p}" for p in severe_violations(page, CONTRAST_ONLY)]
@@ -146,3 +168,22 @@ def test_the_vote_button_says_what_it_does(page: Page) -> None:
     expect(button).to_have_attribute("aria-pressed", "true")
     page.reload()  # as the page says it, not only the script
     expect(button).to_have_accessible_name(re.compile(r"^Remove your upvote from "))
+
+
+def test_the_dark_theme_follows_the_system_and_math_takes_the_text_colour(page: Page) -> None:
+    page.emulate_media(color_scheme="dark")
+    page.goto("/")
+    colours = page.evaluate(
+        """() => {
+            const main = document.querySelector("main");
+            const math = document.createElementNS("http://www.w3.org/1998/Math/MathML", "math");
+            math.innerHTML = "<mi>x</mi>";
+            main.append(math);
+            const style = (e) => getComputedStyle(e);
+            return [style(document.body).backgroundColor, style(main).color, style(math).color];
+        }"""
+    )
+    background, text, math = colours
+    assert background == "rgb(23, 24, 26)" and text == "rgb(232, 234, 237)" and math == text
+    page.emulate_media(color_scheme="light")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
