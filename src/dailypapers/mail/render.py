@@ -176,7 +176,6 @@ class MailWriter:
         shared = [("Subject", one_line(subject)), ("Auto-Submitted", "auto-generated")]
         return self._message([("To", email)], shared, "job_alert", context)
 
-    def _message(
     def reply(
         self, email: str, message_id: str, replier: str, title: str, context: dict[str, object]
     ) -> bytes:
@@ -186,6 +185,7 @@ class MailWriter:
         context = {"replier": replier, "title": title, **context}
         return self._message(unique, [("Auto-Submitted", "auto-generated")], "reply", context)
 
+    def _message(
         self,
         unique: list[tuple[str, str]],
         shared: list[tuple[str, str]],
