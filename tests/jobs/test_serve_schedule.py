@@ -68,7 +68,7 @@ def morning(clock: SetClock, mailbox: Mailbox, day: int, hour: int) -> None:
 
 def day_count(url: str, day: str) -> int:
     """Papers on the first page of the day's list."""
-    answer = httpx.get(f"{url}/papers.json", params={"date": day}, timeout=30)
+    answer = httpx.get(f"{url}/papers/date/{day}.json", timeout=30)
     assert answer.status_code == 200
     return len(answer.json()["entries"])
 
