@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from dailypapers.ranking.trending import WINDOW, day_start, hours_since, trending_score
 from dailypapers.storage.papers import as_date, as_utc
-from dailypapers.storage.schema import papers, submissions, users, votes
+from dailypapers.storage.schema import papers, submissions, votes
 from dailypapers.storage.upserts import insert_for
 
 
@@ -54,30 +54,6 @@ def voted_by(connection: Connection, user_id: int, ids: Sequence[str]) -> set[st
         )
         found.update(connection.scalars(query))
     return found
-
-
-def voters(connection: Connection, paper_id: str, limit: int) -> list[str]:
-    """The usernames of a paper's newest `limit` upvoters, leaving out those whose upvotes
-    are private."""
-    query = (
-        select(users.c.username)
-        .join(votes, votes.c.user_id == users.c.id)
-        .where(votes.c.paper_id == paper_id, users.c.private_upvotes.is_(False))
-        .order_by(votes.c.created_at.desc(), users.c.id)
-        .limit(limit)
-    )
-    return list(connection.scalars(query))
-
-
-def upvoted_by(connection: Connection, user_id: int, limit: int) -> list[str]:
-    """The ids of the papers a user upvoted, newest vote first."""
-    query = (
-        select(votes.c.paper_id)
-        .where(votes.c.user_id == user_id)
-        .order_by(votes.c.created_at.desc(), votes.c.paper_id)
-        .limit(limit)
-    )
-    return list(connection.scalars(query))
 
 
 def trending_scores(
