@@ -64,6 +64,8 @@ def confirmed_address(site: TestClient, mailbox: Mailbox) -> None:
         "new_token": None,
         "email": ADDRESS,
         "email_confirmed": True,
+        "private_upvotes": False,
+        "reply_mails": True,
     }
 
 
