@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -60,11 +60,15 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 def read_paths(app: FastAPI, paper: Paper) -> list[str]:
     """Every GET route of the site, with its path parameters filled in; searches search."""
+    day = paper.announced or date.today()
     values = {
         "paper_id": paper.id,
         "name": paper.authors[0],
         "category": paper.categories[0],
         "token": "not-a-valid-token",
+        "day": day.isoformat(),
+        "week": f"{day.isocalendar().year}-W{day.isocalendar().week:02d}",
+        "month": f"{day:%Y-%m}",
     }
     paths = []
     for path, operations in app.openapi()["paths"].items():

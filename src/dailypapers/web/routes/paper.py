@@ -11,7 +11,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.background import BackgroundTask
 
 from dailypapers.models import User
 from dailypapers.search.service import SearchService
@@ -69,11 +68,12 @@ def show_paper(
     return respond(request, "paper.html", page, status_code, **context)
 
 
-def _remember_view(store: Store, user_id: int, paper_id: str) -> None:
-    """Runs once the page is sent, on a connection of its own; a page never fails over it."""
+def _remember_view(store: Store, connection: Connection, user_id: int, paper_id: str) -> None:
+    """On the request's connection, once the page is built: bookkeeping, since no shared page
+    shows it (a reader's own lists are never cached), and a page never fails over it."""
     try:
-        with store.transaction() as connection:
-            record_view(connection, user_id, paper_id, datetime.now(UTC))
+        with store.bookkeeping(connection) as writing:
+            record_view(writing, user_id, paper_id, datetime.now(UTC))
     except SQLAlchemyError as error:
         log.warning("could not record that user %s opened %s: %s", user_id, paper_id, error)
 
@@ -90,7 +90,7 @@ def paper(
 ) -> Response:
     response = show_paper(request, connection, paper_id, viewer, search)
     if viewer is not None:
-        response.background = BackgroundTask(_remember_view, store, viewer.id, paper_id)
+        _remember_view(store, connection, viewer.id, paper_id)
     return response
 
 
