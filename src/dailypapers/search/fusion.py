@@ -41,12 +41,18 @@ def _normalised(scores: list[float | None], missing: float | None = None) -> np.
     return (values - low) / (high - low) if high > low else np.zeros(len(scores))
 
 
-def fuse(candidates: list[Candidate], mode: str, preferred: Collection[str] = ()) -> list[Hit]:
+def fuse(
+    candidates: list[Candidate],
+    mode: str,
+    preferred: Collection[str] = (),
+    cutoff: float = RELATIVE_CUTOFF,
+) -> list[Hit]:
     """Best first, the `preferred` papers before the others, each with its relevance. A
     candidate outside the keyword matches counts as BM25 0 (on SciFact train 0.743 nDCG@10,
     against 0.736 counting it as the lowest keyword score); a paper with no embedding yet
     counts as the lowest similarity. Left out: papers found by meaning alone that are far
-    from the query, and those less relevant than RELATIVE_CUTOFF of the best."""
+    from the query, and those less relevant than `cutoff` times the best (0 keeps them all:
+    a search for every word, as feeds and alerts ask, wants each paper that holds them)."""
     if not candidates:
         return []
     weight = {"keyword": 1.0, "semantic": 0.0}.get(mode, KEYWORD_WEIGHT)
@@ -55,9 +61,7 @@ def fuse(candidates: list[Candidate], mode: str, preferred: Collection[str] = ()
     ranking = weight * keyword + (1 - weight) * dense
     scores = relevance(candidates, weight)
     best = max((scores[i] for i, c in enumerate(candidates) if _related(c)), default=0.0)
-    kept = [
-        i for i, c in enumerate(candidates) if _related(c) and scores[i] >= RELATIVE_CUTOFF * best
-    ]
+    kept = [i for i, c in enumerate(candidates) if _related(c) and scores[i] >= cutoff * best]
     kept.sort(key=lambda i: (candidates[i].paper_id not in preferred, -ranking[i]))
     return [Hit(candidates[i].paper_id, float(scores[i])) for i in kept]
 

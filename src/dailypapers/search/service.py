@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from dailypapers.config import Settings
 from dailypapers.search.encoder import Encoder, MiniLM, paper_text
-from dailypapers.search.fusion import Candidate, Hit, fuse
+from dailypapers.search.fusion import RELATIVE_CUTOFF, Candidate, Hit, fuse
 from dailypapers.search.indexer import (
     catch_up_keywords,
     embed_papers,
@@ -173,7 +173,7 @@ class SearchService:
             candidates = [c for c in candidates if c.paper_id in holding]
         if mode == "hybrid" and query.acronyms:
             preferred = self._holding(connection, replace(query, words=query.acronyms))
-        return fuse(candidates, mode, preferred)
+        return fuse(candidates, mode, preferred, cutoff=0.0 if every_word else RELATIVE_CUTOFF)
 
     def _holding(self, connection: Connection, query: Query) -> set[str]:
         """The papers passing the filters that hold every one of the query's words and
