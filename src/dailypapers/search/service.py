@@ -124,11 +124,14 @@ class SearchService:
         every_word: bool = False,
         connection: Connection | None = None,
         categories: Sequence[str] = (),
+        cut_off: bool = True,
     ) -> SearchResults:
         """Best matches first. By keyword, any of the words matches (BM25 ranks papers with
         more of them higher) unless `every_word`, as feeds and alerts ask. A paper's arXiv id
         finds that paper alone; an author's name, their papers first. `categories` narrow it
-        as cat: does. Raises QueryError for a query that cannot be understood."""
+        as cat: does. `cut_off=False` keeps the matches past where relevance ends (as many as
+        `limit`), and so does `every_word`. Raises QueryError for a query that cannot be
+        understood."""
         query = parse_query(text)
         if categories:
             query = replace(query, categories=(*query.categories, *map(str.lower, categories)))
@@ -150,14 +153,20 @@ class SearchService:
             first = {hit.paper_id for hit in by_author}
             ranked = by_author + [
                 hit
-                for hit in self._ranked(reading, query, mode, offset + limit, every_word)
+                for hit in self._ranked(reading, query, mode, offset + limit, every_word, cut_off)
                 if hit.paper_id not in first
             ]
         page = ranked[offset : offset + limit]
         return SearchResults(query, mode, page, len(ranked), corrected or None, author)
 
     def _ranked(
-        self, connection: Connection, query: Query, mode: Mode, wanted: int, every_word: bool
+        self,
+        connection: Connection,
+        query: Query,
+        mode: Mode,
+        wanted: int,
+        every_word: bool,
+        cut_off: bool,
     ) -> list[Hit]:
         """By keyword and by meaning, fused. In hybrid mode, papers without every "exact
         phrase" are left out and those with every acronym come first: the encoder reads
@@ -173,7 +182,12 @@ class SearchService:
             candidates = [c for c in candidates if c.paper_id in holding]
         if mode == "hybrid" and query.acronyms:
             preferred = self._holding(connection, replace(query, words=query.acronyms))
-        return fuse(candidates, mode, preferred, cutoff=0.0 if every_word else RELATIVE_CUTOFF)
+        return fuse(
+            candidates,
+            mode,
+            preferred,
+            cutoff=RELATIVE_CUTOFF if cut_off and not every_word else 0.0,
+        )
 
     def _holding(self, connection: Connection, query: Query) -> set[str]:
         """The papers passing the filters that hold every one of the query's words and

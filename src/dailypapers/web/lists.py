@@ -428,11 +428,12 @@ def run_search(
     offset: int = 0,
     every_word: bool = False,
     categories: Sequence[str] = (),
+    cut_off: bool = True,
 ) -> SearchResults:
     """A search for a page or feed, on the request's connection, in any of `categories` (when
     given): 400 for a query that cannot be understood."""
     try:
-        return service.search(q, mode, limit, offset, every_word, connection, categories)
+        return service.search(q, mode, limit, offset, every_word, connection, categories, cut_off)
     except QueryError as error:
         raise HTTPException(400, str(error), headers={"X-Field": "q"}) from None
 
@@ -445,10 +446,18 @@ def search_days(
     limit: int,
     every_word: bool = False,
     categories: Sequence[str] = (),
+    cut_off: bool = True,
 ) -> dict[str, date]:
     """Papers matching a search, best first, with their days."""
     hits = run_search(
-        connection, service, q, mode, limit, every_word=every_word, categories=categories
+        connection,
+        service,
+        q,
+        mode,
+        limit,
+        every_word=every_word,
+        categories=categories,
+        cut_off=cut_off,
     ).hits
     papers = {p.id: p for p in get_papers(connection, [hit.paper_id for hit in hits])}
     return {

@@ -128,7 +128,8 @@ def search_papers(
 ) -> JSONResponse:
     """The best matches of a hybrid search, best first (the newest day's papers without q)."""
     if q and q.strip():
-        days = search_days(connection, service, q, "hybrid", limit)
+        # Hugging Face's API answers `limit` papers: clients page on that, not on relevance.
+        days = search_days(connection, service, q, "hybrid", limit, cut_off=False)
     else:
         newest = latest_day(connection)
         days = days_of(connection, newest, newest) if newest else {}
