@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 MIN_LETTERS = 5  # shorter words have too many neighbours one edit away
 LETTERS = string.ascii_lowercase
+# Each unknown word costs ~54 x its length look-ups: a long query corrects its first few only.
+AT_MOST = 8
 
 # How many papers hold each word (matched as the index matches words); 0 when none.
 Frequencies = Callable[[Sequence[str]], dict[str, int]]
@@ -34,7 +36,7 @@ def corrections(words: Iterable[str], frequencies: Frequencies) -> dict[str, str
     if not candidates:
         return {}
     known = frequencies(candidates)
-    unknown = [word for word in candidates if not known.get(word)]
+    unknown = [word for word in candidates if not known.get(word)][:AT_MOST]
     variants = {word: sorted(one_edit(word.lower())) for word in unknown}
     counts = frequencies(sorted({v for spellings in variants.values() for v in spellings}))
     found = {}
