@@ -17,10 +17,11 @@ from dailypapers.storage.upserts import upsert_papers
 from dailypapers.storage.users import create_user
 from dailypapers.storage.votes import add_vote
 from dailypapers.texmath import plain
-from dailypapers.web.routes.feeds import FEED_SIZE
+from dailypapers.web.lists import PAGE_SIZE
 from tests.factories import make_paper
 
 MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+JSON = {"Accept": "application/json"}  # errors as JSON, naming the field
 FACEMOE = "2606.32040"  # "FaceMoE: Mixture of Experts for Low-Resolution Face Recognition"
 
 
@@ -34,6 +35,10 @@ def fetch(site: TestClient, path: str, kind: str) -> feedparser.FeedParserDict:
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == {"atom": "atom10", "rss": "rss20"}[kind]
     return feed
+
+
+def ids(feed: feedparser.FeedParserDict) -> list[str]:
+    return [e.id.removeprefix("https://arxiv.org/abs/") for e in feed.entries]
 
 
 def assert_same_papers(feed: feedparser.FeedParserDict, entries: list[dict]) -> None:  # type: ignore[type-arg]
@@ -117,6 +122,59 @@ def test_category_and_author_feeds_are_their_pages(
     assert_same_papers(feed, page["entries"])
 
 
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_feeds_take_the_periods_and_categories_of_their_pages(
+    store: Store, site: TestClient, kind: str
+) -> None:
+    load_demo_if_empty(store)
+    cs_cl = [("category", "cs.CL")]
+    for period, page in (
+        ("week=2026-W26", "/papers/week/2026-W26.json"),
+        ("month=2026-06", "/papers/month/2026-06.json"),
+        ("date=2026-06-24", "/papers/date/2026-06-24.json"),
+    ):
+        for categories in ([], cs_cl, [*cs_cl, ("category", "math.CO")]):
+            twin = site.get(page, params=categories).json()
+            assert twin["entries"], (page, categories)
+            query = "&".join([period, *(f"category={c}" for _, c in categories)])
+            feed = fetch(site, f"daily?{query}", kind)
+            assert ids(feed) == [e["paper"]["id"] for e in twin["entries"]]
+    feed = fetch(site, "daily?week=2026-W26&category=cs.CL", kind)
+    assert feed.feed.link == "http://testserver/papers/week/2026-W26?category=cs.CL"
+    assert feed.feed.title == "dailypapers: Papers of week 2026-W26"
+
+    for feed_path, page in (
+        ("trending", "/trending.json"),
+        ("category/cs.LG", "/categories/cs.LG.json"),
+        ("author/Chengzhi%20Zhang", "/authors/Chengzhi%20Zhang.json"),
+    ):
+        twin = site.get(page, params=cs_cl).json()
+        feed = fetch(site, f"{feed_path}?category=cs.CL", kind)
+        assert ids(feed) == [e["paper"]["id"] for e in twin["entries"]]
+        assert all("cs.CL" in e["paper"]["categories"] for e in twin["entries"])
+    everything = fetch(site, "search?q=language+model", kind)
+    only = fetch(site, "search?q=language+model&category=cs.CV", kind)
+    in_cs_cv = ["cs.CV" in [tag.term for tag in e.tags] for e in everything.entries]
+    assert only.entries and all("cs.CV" in [t.term for t in e.tags] for e in only.entries)
+    assert any(in_cs_cv) and not all(in_cs_cv)
+
+
+def test_feeds_refuse_bad_periods_and_categories(site: TestClient) -> None:
+    for query, field in (
+        ("week=2026-26", "week"),
+        ("month=June", "month"),
+        ("date=2026-02-30", "date"),
+        ("date=2026-06-24&week=2026-W26", "week"),
+        ("category=cs.CL%22%3E%3Cscript%3E", "category"),
+    ):
+        response = site.get(f"/feeds/daily.atom?{query}", headers=JSON)
+        assert response.status_code == 400, query
+        assert response.json()["field"] == field
+    many = "&".join(f"category=cs.X{n}" for n in range(21))
+    response = site.get(f"/feeds/trending.rss?{many}")
+    assert response.status_code == 400 and "category: at most 20" in response.text
+
+
 def test_pages_point_to_their_feeds(store: Store, site: TestClient) -> None:
     load_demo_if_empty(store)
     atom = 'rel="alternate" type="application/atom+xml"'
@@ -126,6 +184,9 @@ def test_pages_point_to_their_feeds(store: Store, site: TestClient) -> None:
     assert 'href="/feeds/category/cs.LG.rss"' in page
     page = site.get("/authors/Vishal%20M.%20Patel").text
     assert 'href="/feeds/author/Vishal%20M.%20Patel.atom"' in page
+    page = site.get("/papers/week/2026-W26?category=cs.CL&category=cs.AI").text
+    assert 'href="/feeds/daily.atom?week=2026-W26&amp;category=cs.CL&amp;category=cs.AI"' in page
+    assert 'href="/feeds/daily.rss?week=2026-W26&amp;category=cs.CL&amp;category=cs.AI"' in page
 
 
 def test_unknown_category_or_author_is_not_found(site: TestClient) -> None:
@@ -177,7 +238,7 @@ def test_the_search_feed_holds_papers_with_every_word(
         return  # PostgreSQL's parser and stop words ("a") differ from the reference below
     for literal in ("100%", "a_b"):  # query syntax of other engines: words
         feed = fetch(site, f"search?q={quote(literal)}", kind)
-        expected = matching(store, literal.split())[:FEED_SIZE]
+        expected = matching(store, literal.split())[:PAGE_SIZE]
         assert [e.id.removeprefix("https://arxiv.org/abs/") for e in feed.entries] == expected
 
 

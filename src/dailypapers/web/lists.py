@@ -33,6 +33,7 @@ from dailypapers.storage.votes import trending_scores, vote_counts, voted_by, vo
 from dailypapers.web.schemas import SearchHitOut
 
 PAGE_SIZE = 50
+NEWEST_LIMIT = 500  # an author's or a category's list: their newest papers
 # Periods start in these years: four-digit keys, and room for a next day (date.max is 9999-12-31).
 FIRST_YEAR, LAST_YEAR = 1000, 9998
 MAX_CATEGORIES = 20
@@ -134,8 +135,16 @@ def _first_day(name: str, value: str) -> date:
     return date.fromisoformat(f"{value}-01")
 
 
+def requested_period(date_: str | None, week: str | None, month: str | None) -> Period | None:
+    """`parse_period` for a request: 400 naming the field for a value that is not a period."""
+    try:
+        return parse_period(date_, week, month)
+    except PeriodError as error:
+        raise HTTPException(400, str(error), headers={"X-Field": error.field}) from None
+
+
 CategoriesQuery = Annotated[
-    list[str],
+    list[str] | None,
     Query(
         alias="category",
         description=(
@@ -146,10 +155,10 @@ CategoriesQuery = Annotated[
 ]
 
 
-def checked_categories(categories: Sequence[str]) -> list[str]:
+def checked_categories(categories: Sequence[str] | None) -> list[str]:
     """The `category` parameters, each once in the order given; 400 for one that is not an
     arXiv category's name or for more than MAX_CATEGORIES."""
-    unique = list(dict.fromkeys(categories))
+    unique = list(dict.fromkeys(categories or ()))
     if len(unique) > MAX_CATEGORIES:
         raise HTTPException(
             400, f"category: at most {MAX_CATEGORIES}, not {len(unique)}", {"X-Field": "category"}

@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
@@ -23,16 +22,23 @@ from dailypapers.texmath import plain
 from dailypapers.text import arxiv_url, paper_path, path_segment
 from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
-    PAGE_SIZE,
+    NEWEST_LIMIT,
+    NO_FILTER,
+    CategoriesQuery,
+    ListFilter,
     author_papers,
     category_papers,
+    checked_categories,
+    day_period,
     list_page,
+    period_path,
+    query_link,
+    requested_period,
     search_days,
     trending_page,
 )
 
 router = APIRouter()
-FEED_SIZE = PAGE_SIZE  # a feed holds the first page of its list
 FEED_MATCHES = 1000  # a search feed's newest papers are picked among this many matches
 ARXIV_CATEGORIES = "https://arxiv.org/category_taxonomy"
 # Characters XML 1.0 forbids; lxml refuses them, and an abstract may carry one.
@@ -119,55 +125,91 @@ def _feed(request: Request, listed: FeedList) -> Response:
     return AtomResponse(feed.atom_str(pretty=True))
 
 
-def _entries(connection: Connection, days: dict[str, date], sort: str) -> list[FeedEntry]:
-    return list_page(connection, days, sort, 1, None).entries
+def feed_filter(categories: CategoriesQuery = None) -> ListFilter:
+    """A feed's categories (feeds have no reader, so nothing is remembered)."""
+    return ListFilter(tuple(checked_categories(categories)))
 
 
-@router.get("/feeds/daily.atom", response_class=AtomResponse, summary="The newest day, Atom")
-@router.get("/feeds/daily.rss", response_class=RssResponse, summary="The newest day, RSS")
-def daily(request: Request, connection: ReadDep) -> Response:
-    """The newest day's most upvoted papers, as the front page lists them."""
-    newest = latest_day(connection)
-    days = days_of(connection, newest, newest) if newest else {}
-    description = (
-        f"The papers of {newest:%A, %d %B %Y}, most upvoted first" if newest else "None yet"
-    )
-    listed = FeedList("Daily papers", description, "/", _entries(connection, days, "upvotes"))
-    return _feed(request, listed)
+FeedFilterDep = Annotated[ListFilter, Depends(feed_filter)]
+
+
+def _page(path: str, only: ListFilter, params: list[tuple[str, str]] | None = None) -> str:
+    """The list's HTML page with the feed's parameters."""
+    return query_link(path, [*(params or []), *(("category", c) for c in only.categories)])
+
+
+def _entries(
+    connection: Connection, days: dict[str, date], sort: str, only: ListFilter = NO_FILTER
+) -> list[FeedEntry]:
+    """The first page of the list, as its JSON twin gives it."""
+    return list_page(connection, only.apply(connection, days), sort, 1, None).entries
+
+
+@router.get("/feeds/daily.atom", response_class=AtomResponse, summary="A day, week or month, Atom")
+@router.get("/feeds/daily.rss", response_class=RssResponse, summary="A day, week or month, RSS")
+def daily(
+    request: Request,
+    connection: ReadDep,
+    only: FeedFilterDep,
+    date: Annotated[
+        str | None, Query(description="A day, YYYY-MM-DD, instead of the newest day.")
+    ] = None,
+    week: Annotated[
+        str | None, Query(description="An ISO week, YYYY-Www, instead of the newest day.")
+    ] = None,
+    month: Annotated[
+        str | None, Query(description="A month, YYYY-MM, instead of the newest day.")
+    ] = None,
+) -> Response:
+    """A period's most upvoted papers, as its list shows them: the newest day's (the front
+    page) unless a day, week or month is given."""
+    period = requested_period(date, week, month)
+    if period is None:
+        newest = latest_day(connection)
+        shown = day_period(newest) if newest else None
+        title, page = "Daily papers", _page("/", only)
+    else:
+        shown, title = period, period.title
+        page = _page(period_path(period.kind, period.key), only)
+    days = days_of(connection, shown.first, shown.last) if shown else {}
+    description = f"{shown.title}, most upvoted first" if shown else "None yet"
+    entries = _entries(connection, days, "upvotes", only)
+    return _feed(request, FeedList(title, description, page, entries))
 
 
 @router.get("/feeds/trending.atom", response_class=AtomResponse, summary="Trending, Atom")
 @router.get("/feeds/trending.rss", response_class=RssResponse, summary="Trending, RSS")
-def trending(request: Request, connection: ReadDep) -> Response:
-    entries = trending_page(connection, 1, None, datetime.now(UTC)).entries
+def trending(request: Request, connection: ReadDep, only: FeedFilterDep) -> Response:
+    entries = trending_page(connection, 1, None, datetime.now(UTC), only).entries
     description = "The last week's papers by votes with time decay (see /about/ranking)"
-    return _feed(request, FeedList("Trending papers", description, "/trending", entries))
+    page = _page("/trending", only)
+    return _feed(request, FeedList("Trending papers", description, page, entries))
 
 
 @router.get(
     "/feeds/category/{category}.atom", response_class=AtomResponse, summary="A category, Atom"
 )
 @router.get("/feeds/category/{category}.rss", response_class=RssResponse, summary="A category, RSS")
-def category(request: Request, category: str, connection: ReadDep) -> Response:
-    days = category_papers(connection, category, FEED_SIZE)
+def category(request: Request, category: str, connection: ReadDep, only: FeedFilterDep) -> Response:
+    days = category_papers(connection, category, NEWEST_LIMIT)
     listed = FeedList(
         f"Newest in {category}",
         f"The newest papers in the arXiv category {category}",
-        f"/categories/{path_segment(category)}",
-        _entries(connection, days, "newest"),
+        _page(f"/categories/{path_segment(category)}", only),
+        _entries(connection, days, "newest", only),
     )
     return _feed(request, listed)
 
 
 @router.get("/feeds/author/{name}.atom", response_class=AtomResponse, summary="An author, Atom")
 @router.get("/feeds/author/{name}.rss", response_class=RssResponse, summary="An author, RSS")
-def author(request: Request, name: str, connection: ReadDep) -> Response:
-    days = author_papers(connection, name, FEED_SIZE)
+def author(request: Request, name: str, connection: ReadDep, only: FeedFilterDep) -> Response:
+    days = author_papers(connection, name, NEWEST_LIMIT)
     listed = FeedList(
         f"Papers by {name}",
         f"The newest papers by {name}",
-        f"/authors/{path_segment(name)}",
-        _entries(connection, days, "newest"),
+        _page(f"/authors/{path_segment(name)}", only),
+        _entries(connection, days, "newest", only),
     )
     return _feed(request, listed)
 
@@ -178,6 +220,7 @@ def search(
     request: Request,
     connection: ReadDep,
     service: SearchDep,
+    only: FeedFilterDep,
     q: Annotated[
         str,
         Query(
@@ -189,11 +232,19 @@ def search(
 ) -> Response:
     if not q.strip():
         raise HTTPException(400, "q: give at least one word", headers={"X-Field": "q"})
-    days = search_days(connection, service, q, "keyword", FEED_MATCHES, every_word=True)
+    days = search_days(
+        connection,
+        service,
+        q,
+        "keyword",
+        FEED_MATCHES,
+        every_word=True,
+        categories=only.categories,
+    )
     listed = FeedList(
         f"Papers matching {q.strip()!r}",
         f"The newest papers matching the search {q.strip()!r}",
-        f"/search?q={quote(q)}",
+        _page("/search", only, [("q", q)]),
         _entries(connection, days, "newest"),
     )
     return _feed(request, listed)

@@ -7,10 +7,11 @@ as chips; periods have addresses of their own (/papers/date/2024-01-31), and the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.models import User
@@ -21,11 +22,11 @@ from dailypapers.text import path_segment
 from dailypapers.web.deps import ReadDep, StoreDep, ViewerDep, site_now
 from dailypapers.web.freshness import freshness
 from dailypapers.web.lists import (
+    NEWEST_LIMIT,
     CategoriesQuery,
     ListFilter,
     ListPage,
     Period,
-    PeriodError,
     author_papers,
     category_papers,
     checked_categories,
@@ -35,10 +36,10 @@ from dailypapers.web.lists import (
     list_page,
     neighbours,
     pager,
-    parse_period,
     period_path,
     period_tabs,
     query_link,
+    requested_period,
     split_abstract,
     trending_page,
 )
@@ -49,7 +50,6 @@ from dailypapers.web.schemas import EntryOut, PapersPage
 router = APIRouter()
 Sort = Annotated[Literal["upvotes", "trending", "newest"], Query(description="List order.")]
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
-AUTHOR_LIMIT = 500
 OFFERED_CHIPS = 12  # the most frequent categories of a list, offered as chips
 
 
@@ -69,7 +69,7 @@ def list_filter(
 ) -> ListFilter:
     """The categories asked for; without any, a signed-in reader's remembered ones. What a
     signed-in reader asks for (`all` included) is remembered."""
-    chosen = checked_categories(categories or [])
+    chosen = checked_categories(categories)
     if viewer is None:
         return ListFilter(tuple(chosen))
     remembered = remembered_categories(connection, viewer.id)
@@ -85,16 +85,9 @@ def list_filter(
 FilterDep = Annotated[ListFilter, Depends(list_filter)]
 
 
-def _period_of(date_: str | None, week: str | None, month: str | None) -> Period | None:
-    try:
-        return parse_period(date_, week, month)
-    except PeriodError as error:
-        raise HTTPException(400, str(error), headers={"X-Field": error.field}) from None
-
-
 def _period_at(date_: str | None, week: str | None, month: str | None) -> Period:
     """The period a path names (a path segment is never empty)."""
-    period = _period_of(date_, week, month)
+    period = requested_period(date_, week, month)
     assert period is not None
     return period
 
@@ -138,11 +131,12 @@ def _list_response(
     )
 
 
-def _feeds(path: str, data: PapersPage) -> dict[str, Any]:
+def _feeds(path: str, data: PapersPage, params: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """`feed_url` (the Atom feed, for the page's head) and `feed_links` of the list's feeds
-    (`path` without its extension), with the categories of the list's URL (a remembered
-    choice is the reader's, not a feed's)."""
-    shown = [] if data.categories_remembered else [("category", c) for c in data.categories]
+    (`path` without its extension), with `params` and the categories of the list's URL (a
+    remembered choice is the reader's, not a feed's)."""
+    chosen = [] if data.categories_remembered else data.categories
+    shown = [*params, *(("category", c) for c in chosen)]
     links = {
         name: query_link(f"{path}.{extension}", shown)
         for name, extension in (("Atom feed", "atom"), ("RSS", "rss"))
@@ -158,7 +152,9 @@ def _period_response(
     only: ListFilter,
     sort: str,
     page: int,
+    newest: bool = False,
 ) -> Response:
+    """A period's list; `newest`: the front page, whose feed follows the newest day."""
     days = days_of(connection, period.first, period.last)
     listed = list_page(
         connection, only.apply(connection, days), sort, page, viewer.id if viewer else None
@@ -199,6 +195,7 @@ def _period_response(
         data,
         categories_by_frequency(connection, list(days)),
         viewer,
+        **_feeds("/feeds/daily", data, [] if newest else [(period.kind, period.key)]),
         freshness=fresh,
         period_links=links,
         empty_day=period.kind == "date" and not days and first is not None,
@@ -227,7 +224,7 @@ def papers(
 ) -> Response:
     """The newest day with papers; with a period, a redirect to that period's address (the
     form of the older links and of the date picker without JavaScript)."""
-    period = _period_of(date, week, month)
+    period = requested_period(date, week, month)
     if period is not None:
         suffix = ".json" if request.url.path.endswith(".json") else ""
         target = list_link(
@@ -240,7 +237,8 @@ def papers(
         )
         return RedirectResponse(target, 301)
     newest = latest_day(connection) or datetime.now(UTC).date()
-    return _period_response(request, connection, viewer, day_period(newest), only, sort, page)
+    period = day_period(newest)
+    return _period_response(request, connection, viewer, period, only, sort, page, newest=True)
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse, summary="A day's papers")
@@ -312,7 +310,7 @@ def author(
     sort: Sort = "newest",
     page: Page = 1,
 ) -> Response:
-    days = author_papers(connection, name, AUTHOR_LIMIT)
+    days = author_papers(connection, name, NEWEST_LIMIT)
     listed = list_page(
         connection, only.apply(connection, days), sort, page, viewer.id if viewer else None
     )
@@ -333,7 +331,7 @@ def category(
     sort: Sort = "newest",
     page: Page = 1,
 ) -> Response:
-    days = category_papers(connection, category, AUTHOR_LIMIT)
+    days = category_papers(connection, category, NEWEST_LIMIT)
     listed = list_page(
         connection, only.apply(connection, days), sort, page, viewer.id if viewer else None
     )

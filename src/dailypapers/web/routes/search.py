@@ -47,7 +47,7 @@ def search(
     page: Annotated[int, Query(ge=1, le=50, description="Page number, from 1.")] = 1,
     categories: CategoriesQuery = None,
 ) -> Response:
-    chosen = checked_categories(categories or [])
+    chosen = checked_categories(categories)
     results = run_search(
         connection, service, q, mode, PAGE_SIZE, (page - 1) * PAGE_SIZE, categories=chosen
     )
