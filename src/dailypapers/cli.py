@@ -41,7 +41,7 @@ from dailypapers.accounts import (
     sign_up,
 )
 from dailypapers.clock import Clock, clock_of
-from dailypapers.config import Settings
+from dailypapers.config import Settings, base_url_warning
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.harvest import FORMATS, HarvestRequest, harvest
@@ -132,6 +132,11 @@ InputFile = Annotated[
 def _settings(data_dir: Path | None, db: str | None, **overrides: Any) -> Settings:
     given = {"data_dir": data_dir, "db": db, **overrides}
     return Settings(**{key: value for key, value in given.items() if value is not None})
+
+
+def _warn_about_base_url(settings: Settings, mails: bool | None = None) -> None:
+    if warning := base_url_warning(settings, mails):
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 @contextmanager
@@ -658,6 +663,7 @@ def serve(
     from dailypapers.web.server import serve_site
 
     settings = _settings(data_dir, db, host=host, port=port)
+    _warn_about_base_url(settings)
     with _reported_errors(), _store(settings) as store:  # migrate once, before any worker starts
         if demo and (report := load_demo_if_empty(store)):
             cast = load_demo_votes(store, datetime.now(UTC))
@@ -683,6 +689,7 @@ def worker(
     """Run the site's jobs as they come due, beside other workers on other hosts, until
     SIGTERM or Ctrl-C (the job running then ends first, or another worker takes it over)."""
     settings = _settings(data_dir, db, device=device)
+    _warn_about_base_url(settings)
     with _reported_errors(), _store(settings) as store:
         running = site_worker(settings, store)
         stop_on_signals(running)
@@ -932,6 +939,7 @@ def digest_send(
         raise typer.BadParameter(f"{period!r} is not daily or weekly", param_hint="--period")
     day = _day(date_)
     settings = _settings(data_dir, db)
+    _warn_about_base_url(settings, mails=True)
     with _reported_errors(), _store(settings) as store, _progress("digests") as progress:
         task = progress.add_task("digests", total=None, digests=0, visible=False)
 

@@ -205,3 +205,15 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.db or f"sqlite:///{self.data_dir / 'dailypapers.db'}"
+
+
+def base_url_warning(settings: Settings, mails: bool | None = None) -> str | None:
+    """What to say once at start-up when mails will carry links to the default address
+    (`mails`: this process writes mails; by default, when SMTP is set up)."""
+    writes_mail = bool(settings.smtp_host) if mails is None else mails
+    if not writes_mail or "base_url" in settings.model_fields_set:
+        return None
+    return (
+        f"DAILYPAPERS_BASE_URL is not set: the links in mails go to {settings.base_url}, "
+        "which only this machine can open; set it to the site's public address"
+    )

@@ -3,8 +3,11 @@ settings that mail through a test SMTP server, and a digest's two parts as text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
+
+from click.testing import Result
 
 from dailypapers.config import Settings
 from dailypapers.mail.subscriptions import Choices, add_confirmed
@@ -14,6 +17,7 @@ from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
 from tests.smtp_server import Mailbox
 
+Run = Callable[..., Result]  # the `dailypapers` fixture: the CLI in-process
 DAY = date(2026, 7, 1)  # a Wednesday
 DAY_BEFORE = date(2026, 6, 30)
 DAY_MOMENT = datetime(2026, 7, 1, 12, tzinfo=UTC)

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
-from dailypapers.cli import app
 from tests.live_server import free_port
+from tests.mail.helpers import Run
 from tests.smtp_server import Mailbox
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def dailypapers(database_url: str, mailbox: Mailbox) -> Run:
-    """The CLI in-process, over this test's database, mailing through `mailbox`."""
-
-    def run(*args: object, env: dict[str, str] | None = None) -> Result:
-        runner = CliRunner(env={**mailbox.environment, **(env or {})})
-        return runner.invoke(app, [*map(str, args), "--db", database_url])
-
-    return run
 
 
 def one_line_error(result: Result) -> str:

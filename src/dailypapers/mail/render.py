@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from dailypapers.mail.selection import Digest, DigestPaper
+from dailypapers.mail.selection import Digest, DigestPaper, SeeAll
 
 if TYPE_CHECKING:
     from dailypapers.mail.subscriptions import Choices
@@ -72,6 +72,7 @@ class Section:
     query: str | None  # None: trending
     categories: tuple[str, ...]
     papers: tuple[DigestPaper, ...]
+    see_all: SeeAll
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,8 @@ def sections_of(digest: Digest) -> list[Section]:
     found = []
     if digest.trending:
         categories = tuple(digest.subscriber.categories)
-        found.append(Section(None, categories, tuple(digest.trending)))
-    found += [Section(s.query, (), tuple(s.papers)) for s in digest.searches]
+        found.append(Section(None, categories, tuple(digest.trending), digest.trending_all))
+    found += [Section(s.query, (), tuple(s.papers), s.see_all) for s in digest.searches]
     return found
 
 
@@ -220,7 +221,7 @@ class MailWriter:
         return folded
 
     def _section(self, section: Section) -> RenderedSection:
-        key = (section.query, section.categories, *(paper.id for paper in section.papers))
+        key = (section.query, section.categories, section.see_all, *(p.id for p in section.papers))
         if key not in self._sections:
             context = {"section": section}
             self._sections[key] = RenderedSection(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from dailypapers.config import Settings
-from dailypapers.mail.selection import SEARCH_LIMIT, SearchFunction
+from dailypapers.mail.selection import SEARCH_COUNTED, SearchFunction
 from dailypapers.storage import Store
 
 
@@ -24,7 +24,7 @@ def search_function(settings: Settings, store: Store) -> SearchFunction:
             found = service.search(
                 f"{query} after:{first} before:{last}",
                 mode="keyword",
-                limit=SEARCH_LIMIT * 3,
+                limit=SEARCH_COUNTED,
                 every_word=True,  # an alert is for papers with all of its words
             )
         except QueryError:  # saved before the query language refused it

@@ -12,9 +12,10 @@ look-ups each, and identical saved searches are run once.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
@@ -23,6 +24,7 @@ from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of
 from dailypapers.storage.papers import get_papers
 from dailypapers.storage.votes import trending_scores, vote_counts
+from dailypapers.texmath import plain
 from dailypapers.text import paper_path
 
 SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
@@ -31,8 +33,9 @@ SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
 LOOKBACK_DAYS = 14
 TRENDING_LIMIT = 10
 SEARCH_LIMIT = 10
+SEARCH_COUNTED = 100  # a search section says "see all N" for up to this many matches
 EXCERPT_WIDTH, EXCERPT_LINES = 76, 2
-AUTHORS_SHOWN = 5
+AUTHORS_SHOWN = 6  # as the site's lists show them
 
 # (query, first day, last day) -> ids of matching papers of those feed days, best first
 SearchFunction = Callable[[str, date, date], list[str]]
@@ -49,9 +52,19 @@ class DigestPaper:
 
 
 @dataclass(frozen=True, slots=True)
+class SeeAll:
+    """A section's link to all of its papers on the site."""
+
+    url: str
+    count: int  # papers of the window in the section; SEARCH_COUNTED or more: at least that
+    more: bool  # there are more than `count`
+
+
+@dataclass(frozen=True, slots=True)
 class SearchSection:
     query: str
     papers: list[DigestPaper]
+    see_all: SeeAll
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +73,7 @@ class Digest:
     period_key: str  # the outbox key, e.g. "daily:2026-07-01"
     days: tuple[date, date]  # first and last feed day covered
     trending: list[DigestPaper]
+    trending_all: SeeAll
     searches: list[SearchSection]
 
 
@@ -68,14 +82,35 @@ def period_key(frequency: str, day: date) -> str:
 
 
 def excerpt(abstract: str | None) -> list[str]:
-    text = " ".join((abstract or "").split())
+    """The abstract's first lines, its TeX as Unicode text (mail clients draw no MathML)."""
+    text = " ".join(plain(abstract or "").split())
     return textwrap.wrap(text, EXCERPT_WIDTH, max_lines=EXCERPT_LINES, placeholder=" …")
 
 
 def author_line(authors: list[str]) -> str:
-    if len(authors) <= AUTHORS_SHOWN:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:AUTHORS_SHOWN])} and {len(authors) - AUTHORS_SHOWN} more"
+    """As the site's lists show authors: the first few, then "et al."."""
+    shown = ", ".join(authors[:AUTHORS_SHOWN])
+    return f"{shown}, et al." if len(authors) > AUTHORS_SHOWN else shown
+
+
+def window_path(window: tuple[date, date]) -> str:
+    """The site's list that holds a digest's days: that day, its ISO week or its month; the
+    newest day when the days span two months."""
+    first, last = window
+    if first == last:
+        return f"/papers/date/{last.isoformat()}"
+    year, week, _ = last.isocalendar()
+    if first.isocalendar()[:2] == (year, week):
+        return f"/papers/week/{year}-W{week:02d}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"/papers/month/{last:%Y-%m}"
+    return f"/papers/date/{last.isoformat()}"
+
+
+def search_path(query: str, window: tuple[date, date]) -> str:
+    """The site's search for a saved search over a digest's days."""
+    first, last = window
+    return "/search?" + urlencode({"q": f"{query} after:{first} before:{last}"})
 
 
 @dataclass
@@ -106,6 +141,8 @@ class DigestComposer:
         self.search = search
         self._feeds: dict[date, _Feed] = {}
         self._tops: dict[tuple[date, date], dict[str | None, list[str]]] = {}
+        self._counts: dict[tuple[date, date], dict[str | None, set[str]]] = {}
+        self._totals: dict[tuple[tuple[date, date], tuple[str, ...]], int] = {}
         self._matches: dict[tuple[str, date, date], list[str]] = {}
         self._views: dict[str, DigestPaper] = {}
         self._upvotes: dict[str, int] = {}
@@ -128,11 +165,15 @@ class DigestComposer:
         for saved in subscriber.searches:
             ids = self._matching(saved.query, feed, window)
             if ids:
-                searches.append(SearchSection(saved.query, [self._view(i, feed) for i in ids]))
+                shown = [self._view(i, feed) for i in ids[:SEARCH_LIMIT]]
+                url = self.base_url + search_path(saved.query, window)
+                more = len(ids) >= SEARCH_COUNTED
+                searches.append(SearchSection(saved.query, shown, SeeAll(url, len(ids), more)))
         if not trending and not searches:
             return None
         key = period_key(subscriber.frequency, day)
-        return Digest(subscriber, key, window, trending, searches)
+        trending_all = self._trending_all(feed, window, subscriber.categories)
+        return Digest(subscriber, key, window, trending, trending_all, searches)
 
     def _feed(self, day: date) -> _Feed:
         if day not in self._feeds:
@@ -157,20 +198,41 @@ class DigestComposer:
         found = {i for category in who.categories for i in tops.get(category, ())}
         return sorted(found, key=feed.rank.__getitem__)[:TRENDING_LIMIT]
 
+    def _trending_all(
+        self, feed: _Feed, window: tuple[date, date], categories: Sequence[str]
+    ) -> SeeAll:
+        """The link to the window's list in these categories, trending first, and its size."""
+        self._category_tops(feed, window)
+        counts = self._counts[window]
+        chosen = sorted(set(categories))
+        key = (window, tuple(chosen))
+        if key not in self._totals:
+            self._totals[key] = (
+                len(set().union(*(counts.get(c, set()) for c in chosen)))
+                if chosen
+                else len(counts[None])
+            )
+        params = [("category", c) for c in chosen] + [("sort", "trending")]
+        url = f"{self.base_url}{window_path(window)}?{urlencode(params)}"
+        return SeeAll(url, self._totals[key], False)
+
     def _category_tops(self, feed: _Feed, window: tuple[date, date]) -> dict[str | None, list[str]]:
         """The first TRENDING_LIMIT papers of the window per category (None: any category),
-        from one pass over the ranked papers."""
+        and every paper of the window per category, from one pass over the ranked papers."""
         if window not in self._tops:
             tops: dict[str | None, list[str]] = {None: []}
+            counts: dict[str | None, set[str]] = {None: set()}
             first, last = window
             for paper_id in feed.ranked:
                 if not first <= feed.days[paper_id] <= last:
                     continue
                 for category in [None, *feed.papers[paper_id].categories]:
+                    counts.setdefault(category, set()).add(paper_id)
                     top = tops.setdefault(category, [])
                     if len(top) < TRENDING_LIMIT:
                         top.append(paper_id)
             self._tops[window] = tops
+            self._counts[window] = counts
         return self._tops[window]
 
     def _matching(self, query: str, feed: _Feed, window: tuple[date, date]) -> list[str]:
@@ -181,7 +243,7 @@ class DigestComposer:
             first, last = window
             found = self.search(query, first, last)
             inside = [i for i in found if i in feed.papers and first <= feed.days[i] <= last]
-            self._matches[key] = inside[:SEARCH_LIMIT]
+            self._matches[key] = inside
         return self._matches[key]
 
     def _view(self, paper_id: str, feed: _Feed) -> DigestPaper:
@@ -189,7 +251,7 @@ class DigestComposer:
             paper = feed.papers[paper_id]
             self._views[paper_id] = DigestPaper(
                 id=paper.id,
-                title=" ".join((paper.title or paper.id).split()),
+                title=" ".join(plain(paper.title or paper.id).split()),
                 url=f"{self.base_url}{paper_path(paper.id)}",
                 authors=author_line(paper.authors),
                 excerpt=excerpt(paper.abstract),
