@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dailypapers.demo import load_demo_if_empty
 from dailypapers.models import Paper
 from dailypapers.search.service import MODES, SearchService
 from dailypapers.storage import Store
@@ -104,6 +105,17 @@ def test_an_author_name_finds_their_papers_first(
         found = service.search(typed, mode)  # type: ignore[arg-type]
         assert found.author == author and found.hits[0].paper_id == papers[paper].id, typed
     assert service.search("attention transducer", mode).author is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_name_as_typed_is_not_corrected(store: Store, service: SearchService, mode: str) -> None:
+    """Names are not in the spelling dictionary (titles and abstracts): on the demo "Peter" is
+    one letter from "peer", "Liang" from "laing", and on PostgreSQL "Zhang" from "chang"."""
+    load_demo_if_empty(store)
+    service.update_indexes()
+    for name in ("Peter Wonka", "Xiaodan Liang", "Chengzhi Zhang"):
+        found = service.search(name, mode)  # type: ignore[arg-type]
+        assert (found.author, found.corrected) == (name, None), name
 
 
 def test_a_surname_alone_finds_the_author_by_keyword(

@@ -144,12 +144,14 @@ class SearchService:
                 ids, total = self._newest(reading, query, limit, offset)
                 hits = [Hit(paper_id, 0.0) for paper_id in ids]
                 return SearchResults(query, mode, hits, total)
-            corrected = self._corrections(reading, query)
+            # A name as typed is no typo: the dictionary holds titles and abstracts, not names.
+            author, by_author = self._author(reading, query, mode)
+            corrected = {} if by_author else self._corrections(reading, query)
             if corrected:
                 words = tuple(corrected.get(word, word) for word in query.words)
                 phrases = tuple(tuple(corrected.get(w, w) for w in p) for p in query.phrases)
                 query = replace(query, words=words, phrases=phrases)
-            author, by_author = self._author(reading, query, mode)
+                author, by_author = self._author(reading, query, mode)
             first = {hit.paper_id for hit in by_author}
             ranked = by_author + [
                 hit
