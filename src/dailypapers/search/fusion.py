@@ -14,6 +14,9 @@ KEYWORD_WEIGHT = 0.5  # measured on SciFact train: see docs/search.md
 # meaning alone below this is not about the query.
 MIN_SIMILARITY = 0.25
 RELATIVE_CUTOFF = 0.5  # less relevant than half the best match: past where relevance ends
+# What holding every acronym of the query adds to a paper's blend (in 0..1). On SciFact train,
+# hybrid nDCG@10: 0.746 at 0.1, 0.741 at 0.25, 0.734 when such papers all come first.
+ACRONYM_BOOST = 0.1
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def fuse(
     preferred: Collection[str] = (),
     cutoff: float = RELATIVE_CUTOFF,
 ) -> list[Hit]:
-    """Best first, the `preferred` papers before the others, each with its relevance. A
+    """Best first, the `preferred` papers raised by ACRONYM_BOOST, each with its relevance. A
     candidate outside the keyword matches counts as BM25 0 (on SciFact train 0.743 nDCG@10,
     against 0.736 counting it as the lowest keyword score); a paper with no embedding yet
     counts as the lowest similarity. Left out: papers found by meaning alone that are far
@@ -62,7 +65,8 @@ def fuse(
     scores = relevance(candidates, weight)
     best = max((scores[i] for i, c in enumerate(candidates) if _related(c)), default=0.0)
     kept = [i for i, c in enumerate(candidates) if _related(c) and scores[i] >= cutoff * best]
-    kept.sort(key=lambda i: (candidates[i].paper_id not in preferred, -ranking[i]))
+    boost = np.array([ACRONYM_BOOST if c.paper_id in preferred else 0.0 for c in candidates])
+    kept.sort(key=lambda i: -(ranking[i] + boost[i]))
     return [Hit(candidates[i].paper_id, float(scores[i])) for i in kept]
 
 

@@ -171,7 +171,7 @@ class SearchService:
         cut_off: bool,
     ) -> list[Hit]:
         """By keyword and by meaning, fused. In hybrid mode, papers without every "exact
-        phrase" are left out and those with every acronym come first: the encoder reads
+        phrase" are left out and those with every acronym are raised: the encoder reads
         LLM as any language model."""
         keep = max(wanted, CANDIDATES)  # each retriever applies the filters itself
         lexical = self._keyword(connection, query, keep, every_word) if mode != "semantic" else []
