@@ -1,0 +1,1 @@
+"""A reader's library: saved papers in tags, and the formats libraries travel in."""
