@@ -48,7 +48,7 @@ from dailypapers.ingest.harvest import FORMATS, HarvestRequest, harvest
 from dailypapers.ingest.hf_daily import read_daily_papers
 from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.jsonl import paper_from_json, paper_to_json
-from dailypapers.ingest.lookup import ingest_ids
+from dailypapers.ingest.lookup import fetch_papers, ingest_ids
 from dailypapers.ingest.snapshot import paper_from_snapshot
 from dailypapers.ingest.taxonomy import check_follows, split_follow_setting
 from dailypapers.jobs.kinds import (
@@ -62,6 +62,16 @@ from dailypapers.jobs.kinds import (
 from dailypapers.jobs.queue import JobRow, list_jobs, workers_alive
 from dailypapers.jobs.site import WORKER_ALIVE_S, site_worker, worker_thread
 from dailypapers.jobs.worker import stop_on_signals
+from dailypapers.library.formats import LibraryFormatError, parse_library
+from dailypapers.library.transfer import (
+    DEFAULT_TAG,
+    EXPORT_FORMATS,
+    LibraryError,
+    checked_tag,
+    export_library,
+    import_library,
+    read_library,
+)
 from dailypapers.mail.delivery import DeliveryError, DeliveryReport, send_digests
 from dailypapers.mail.render import AddressSettingError
 from dailypapers.mail.subscriptions import (
@@ -98,12 +108,14 @@ subscriber_app = typer.Typer(
 )
 digest_app = typer.Typer(help="Digests by mail.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
+library_app = typer.Typer(help="A reader's saved papers: import and export.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(subscriber_app, name="subscriber")
 app.add_typer(digest_app, name="digest")
 app.add_typer(eval_app, name="eval")
+app.add_typer(library_app, name="library")
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -193,6 +205,8 @@ def _reported_errors() -> Iterator[None]:
         AddressSettingError,
         QueryError,
         BeirError,
+        LibraryError,
+        LibraryFormatError,
     ) as error:
         raise _fail(str(error)) from None
     except OSError as error:
@@ -962,3 +976,62 @@ def _report_digests(report: DeliveryReport, dry_run: Path | None) -> None:
 
 def main() -> None:
     app()
+
+
+@library_app.command("import")
+def library_import(
+    username: Username,
+    file: InputFile,
+    tag: Annotated[str, typer.Option(help="The tag the papers go into.")] = DEFAULT_TAG,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Save a library's arXiv papers into a reader's tag: BibTeX (Zotero, Better BibTeX,
+    Mendeley, JabRef, Google Scholar, arXiv), CSL JSON or a list of ids or URLs. Papers not
+    stored yet are fetched from arXiv; each entry that cannot be imported is reported with
+    its line, and the rest is imported (a rerun adds nothing twice)."""
+    settings = _settings(data_dir, db)
+    with _reported_errors(), _store(settings) as store:
+        name = checked_tag(tag)
+        parsed = parse_library(read_library(file.read_bytes()))
+        with store.read() as connection:
+            user = find_user(connection, username)
+        fetcher = _fetcher(settings)
+        report = import_library(
+            store,
+            user.id,
+            parsed,
+            name,
+            datetime.now(UTC),
+            lambda ids: fetch_papers(fetcher, settings.arxiv_api_url, ids),
+        )
+    for skip in report.skipped:
+        err.print(f"[yellow]skipped[/yellow] {escape(str(skip))}")
+    err.print(
+        f"imported {report.added:,} papers into {escape(name)!r} ({report.already:,} were "
+        f"there already, {len(report.fetched):,} fetched from arXiv), "
+        f"skipped {len(report.skipped):,}"
+    )
+
+
+@library_app.command("export")
+def library_export(
+    username: Username,
+    tag: Annotated[str | None, typer.Option(help="Only this tag (default: every tag).")] = None,
+    format: Annotated[str, typer.Option(help="bibtex or jsonl.")] = "bibtex",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Write a reader's saved papers as BibTeX (eprint, archivePrefix, primaryClass) or as
+    JSON lines (id, title, authors, tags, added_at), newest saved first."""
+    if format not in EXPORT_FORMATS:
+        raise typer.BadParameter(
+            f"{format!r}: use {' or '.join(EXPORT_FORMATS)}", param_hint="--format"
+        )
+    with _reported_errors(), _store(_settings(data_dir, db)) as store:
+        with store.read() as connection:
+            user = find_user(connection, username)
+        text = export_library(store, user.id, checked_tag(tag) if tag else None, format)
+        with _output(output) as sink:
+            sink.write(text.encode())

@@ -3,8 +3,6 @@ each must bring in, and the entries each must report as skipped, with their line
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import orjson
 import pytest
 
@@ -13,8 +11,9 @@ from dailypapers.library.formats import (
     arxiv_id_in,
     parse_library,
 )
+from tests.conftest import SHARED_DATA
 
-LIBRARIES = Path(__file__).parents[2] / ".." / "shared" / "data" / "fixtures" / "libraries"
+LIBRARIES = SHARED_DATA / "fixtures" / "libraries"
 EXPECTED = orjson.loads((LIBRARIES / "expected.json").read_bytes())
 
 

@@ -11,13 +11,13 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.library.citation import bibtex
 from dailypapers.models import Paper, User
 from dailypapers.storage import Store
 from dailypapers.storage.upserts import upsert_papers
 from dailypapers.storage.users import update_user
 from dailypapers.storage.views import seen_papers
 from dailypapers.storage.votes import add_vote
-from dailypapers.web.citation import bibtex
 from tests.factories import make_paper
 from tests.web.conftest import csrf
 

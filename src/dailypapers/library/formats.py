@@ -43,10 +43,12 @@ class Skipped:
 class ParsedLibrary:
     ids: list[str] = field(default_factory=list)  # without versions, each once
     skipped: list[Skipped] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # the line naming each id first
 
-    def add(self, paper_id: str) -> None:
-        if paper_id not in self.ids:
+    def add(self, paper_id: str, line: int) -> None:
+        if paper_id not in self.lines:
             self.ids.append(paper_id)
+            self.lines[paper_id] = line
 
 
 class LibraryFormatError(ValueError):
@@ -87,7 +89,7 @@ def parse_bibtex(text: str) -> ParsedLibrary:
             name = f"@{block.entry_type}{{{block.key}"
             parsed.skipped.append(Skipped(line, f"{name} names no arXiv paper"))
         else:
-            parsed.add(paper_id)
+            parsed.add(paper_id, line)
     return parsed
 
 
@@ -107,7 +109,7 @@ def parse_csl_json(text: str) -> ParsedLibrary:
             title = str(item.get("title") or item.get("id") or "an item")[:80]
             parsed.skipped.append(Skipped(line, f"{title!r} names no arXiv paper"))
         else:
-            parsed.add(paper_id)
+            parsed.add(paper_id, line)
     return parsed
 
 
@@ -156,7 +158,7 @@ def parse_id_list(text: str) -> ParsedLibrary:
         if paper_id is None:
             parsed.skipped.append(Skipped(number, f"{line[:80]!r} is not an arXiv id or URL"))
         else:
-            parsed.add(paper_id)
+            parsed.add(paper_id, number)
     return parsed
 
 

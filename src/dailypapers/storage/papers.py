@@ -79,6 +79,15 @@ def paper_hidden(connection: Connection, paper_id: str) -> bool | None:
     return None if hidden is None else bool(hidden)
 
 
+def stored_ids(connection: Connection, ids: Sequence[str]) -> set[str]:
+    """Those of `ids` that are stored."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        found.update(connection.scalars(select(papers.c.id).where(papers.c.id.in_(chunk))))
+    return found
+
+
 def set_paper_hidden(connection: Connection, paper_id: str, hidden: bool) -> bool:
     """Hide a paper from every list and page, or show it again; False when there is none."""
     changed = connection.execute(

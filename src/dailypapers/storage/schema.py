@@ -413,3 +413,34 @@ reply_notices = Table(
     Column("updated_at", MOMENT, nullable=False),
 )
 Index("ix_reply_notices_status", reply_notices.c.status, reply_notices.c.created_at)
+
+# A reader's library: named tags (a paper may be in several), each with the secret that its
+# private Atom feed's URL carries, and the papers they marked "not interested".
+library_tags = Table(
+    "library_tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("feed_secret", String(64), nullable=False, unique=True),
+    Column("created_at", MOMENT, nullable=False),
+    UniqueConstraint("user_id", "name"),
+)
+
+library_items = Table(
+    "library_items",
+    metadata,
+    Column("tag_id", ForeignKey("library_tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", MOMENT, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+not_interested = Table(
+    "not_interested",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("marked_at", MOMENT, nullable=False),
+    sqlite_with_rowid=False,
+)

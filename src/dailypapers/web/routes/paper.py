@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from dailypapers.library.citation import bibtex, citation_key
 from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
@@ -20,7 +21,6 @@ from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.profiles import voters
 from dailypapers.storage.views import record_view
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
-from dailypapers.web.citation import bibtex, citation_key
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, ViewerDep
 from dailypapers.web.lists import check_visible, code_links, hits_out, paper_entry
