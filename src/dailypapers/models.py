@@ -150,6 +150,7 @@ class FeedEntry:
     submission: Submission | None = None
     comments: int = 0
     voted: bool = False  # by the user looking at the list
+    saved: tuple[str, ...] = ()  # the tags of that user's library holding it
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,3 +69,16 @@ def markdown_text(text: str) -> str:
     """Stored text as Markdown that shows it as it is: its HTML as entities (which every
     Markdown renders as text) and no emphasis, links or images of its own."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", html.escape(text, quote=False))
+
+
+def split_abstract(text: str | None, lead_chars: int = 240) -> tuple[str, str]:
+    """An abstract's first words (about two lines) and the rest, cut between words and
+    outside any $…$ formula, so that either part renders on its own."""
+    text = " ".join((text or "").split())
+    if len(text) <= lead_chars:
+        return text, ""
+    for cut in (m.start() for m in re.finditer(" ", text[lead_chars:])):
+        at = lead_chars + cut
+        if text[:at].replace("\\$", "").count("$") % 2 == 0:
+            return text[:at], text[at + 1 :]
+    return text, ""

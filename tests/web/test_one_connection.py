@@ -66,6 +66,7 @@ def read_paths(app: FastAPI, paper: Paper) -> list[str]:
         "name": paper.authors[0],
         "category": paper.categories[0],
         "token": "not-a-valid-token",
+        "secret": "not-a-valid-secret",
         "day": day.isoformat(),
         "week": f"{day.isocalendar().year}-W{day.isocalendar().week:02d}",
         "month": f"{day:%Y-%m}",

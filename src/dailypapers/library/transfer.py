@@ -73,8 +73,8 @@ def import_library(
     if missing and fetch is not None:
         try:
             papers = fetch(missing)
-        except IngestError as error:
-            papers, reason = [], f"arXiv could not be asked for it ({error})"
+        except IngestError:
+            papers, reason = [], "arXiv could not be asked for it; import the file again later"
         else:
             reason = "arXiv has no such paper"
         with store.transaction() as connection:

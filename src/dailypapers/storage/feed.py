@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Text, cast, func, select
 
 from dailypapers.models import FeedEntry
 from dailypapers.storage.comments import comment_counts
+from dailypapers.storage.library import saved_tags
 from dailypapers.storage.papers import as_date, as_utc, get_papers, get_submissions
 from dailypapers.storage.schema import paper_categories, papers, submissions
 from dailypapers.storage.votes import id_chunks, voted_by
@@ -67,6 +68,7 @@ def feed_entries(
     submitted = get_submissions(connection, ids)
     discussed = comment_counts(connection, ids)
     voted = voted_by(connection, viewer, ids) if viewer is not None else set()
+    saved = saved_tags(connection, viewer, ids) if viewer is not None else {}
     return [
         FeedEntry(
             paper=paper,
@@ -76,6 +78,7 @@ def feed_entries(
             submission=submitted.get(paper.id),
             comments=discussed.get(paper.id, 0),
             voted=paper.id in voted,
+            saved=tuple(saved.get(paper.id, ())),
         )
         for paper in get_papers(connection, ids)
     ]

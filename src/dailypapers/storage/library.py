@@ -136,3 +136,32 @@ def clear_not_interested(connection: Connection, user_id: int, paper_ids: Sequen
 def not_interesting(connection: Connection, user_id: int) -> set[str]:
     query = select(not_interested.c.paper_id).where(not_interested.c.user_id == user_id)
     return set(connection.scalars(query))
+
+
+def saved_tags(connection: Connection, user_id: int, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The reader's tags holding each of `ids` (those in none are left out)."""
+    found: dict[str, list[str]] = {}
+    for chunk in id_chunks(list(ids)):
+        query = (
+            select(library_items.c.paper_id, library_tags.c.name)
+            .join(library_tags, library_tags.c.id == library_items.c.tag_id)
+            .where(library_tags.c.user_id == user_id, library_items.c.paper_id.in_(chunk))
+            .order_by(library_tags.c.name)
+        )
+        for paper_id, name in connection.execute(query):
+            found.setdefault(paper_id, []).append(name)
+    return found
+
+
+def current_tag(connection: Connection, user_id: int) -> str | None:
+    """The tag the reader saved into last (or made last): where a list's Save puts papers."""
+    newest = func.max(func.coalesce(library_items.c.added_at, library_tags.c.created_at))
+    query = (
+        select(library_tags.c.name)
+        .outerjoin(library_items, library_items.c.tag_id == library_tags.c.id)
+        .where(library_tags.c.user_id == user_id)
+        .group_by(library_tags.c.id)
+        .order_by(newest.desc(), library_tags.c.id.desc())
+        .limit(1)
+    )
+    return connection.scalar(query)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import Settings
+from dailypapers.library.transfer import MAX_IMPORT_BYTES
 from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
@@ -32,6 +33,7 @@ from dailypapers.web.routes import (
     comments,
     feeds,
     hf_api,
+    library,
     paper,
     papers,
     password_reset,
@@ -43,7 +45,9 @@ from dailypapers.web.routes import (
 )
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 64 * 1024  # forms and comments; nothing here takes uploads
+MAX_BODY_BYTES = 64 * 1024  # forms and comments
+# The one upload: a library file (and its multipart framing).
+UPLOADS = {"/library/import": MAX_IMPORT_BYTES + MAX_BODY_BYTES}
 
 
 class BodyLimit:
@@ -56,8 +60,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = UPLOADS.get(scope["path"], MAX_BODY_BYTES)
         length = dict(scope["headers"]).get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        if not length.isdigit() or int(length) > limit:
             response = JSONResponse({"error": "request body too large"}, status_code=413)
             await response(scope, receive, send)
             return
@@ -67,7 +72,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
+            if received > limit:
                 raise HTTPException(413, "request body too large")
             return message
 
@@ -175,4 +180,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(search.router)
     app.include_router(api_docs.router)
     app.include_router(users.router)
+    app.include_router(library.router)
     return app

@@ -27,6 +27,7 @@ from dailypapers.storage.feed import (
     in_categories,
     neighbour_days,
 )
+from dailypapers.storage.library import not_interesting
 from dailypapers.storage.papers import get_papers, paper_hidden
 from dailypapers.storage.views import seen_papers
 from dailypapers.storage.votes import trending_scores, vote_counts, voted_by, voted_since
@@ -233,21 +234,24 @@ def filter_categories(
 
 @dataclass(frozen=True)
 class ListFilter:
-    """What a list leaves out: papers outside `categories` (when any are given) and, with
-    `unseen_by`, the papers that reader opened or voted for."""
+    """What a list leaves out: papers outside `categories` (when any are given), those the
+    `reader` marked "not interested" and, with `unseen_by`, the papers that reader opened or
+    voted for."""
 
     categories: tuple[str, ...] = ()
     remembered: bool = False  # the categories are a signed-in reader's remembered choice
     unseen_by: int | None = None
+    reader: int | None = None
 
     def apply(self, connection: Connection, days: dict[str, date]) -> dict[str, date]:
         kept = filter_categories(connection, days, self.categories)
-        if self.unseen_by is None:
-            return kept
-        ids = list(kept)
-        done = seen_papers(connection, self.unseen_by, ids) | voted_by(
-            connection, self.unseen_by, ids
-        )
+        done: set[str] = set()
+        if self.reader is not None:
+            done |= not_interesting(connection, self.reader)
+        if self.unseen_by is not None:
+            ids = list(kept)
+            done |= seen_papers(connection, self.unseen_by, ids)
+            done |= voted_by(connection, self.unseen_by, ids)
         return {paper_id: day for paper_id, day in kept.items() if paper_id not in done}
 
 
@@ -286,19 +290,6 @@ def pager(request: Request, page: int, pages: int) -> Pager:
         page_href(request, page + 1) if page < pages else None,
         links,
     )
-
-
-def split_abstract(text: str | None, lead_chars: int = 240) -> tuple[str, str]:
-    """An abstract's first words (about two lines) and the rest, cut between words and
-    outside any $…$ formula, so that either part renders on its own."""
-    text = " ".join((text or "").split())
-    if len(text) <= lead_chars:
-        return text, ""
-    for cut in (m.start() for m in re.finditer(" ", text[lead_chars:])):
-        at = lead_chars + cut
-        if text[:at].replace("\\$", "").count("$") % 2 == 0:
-            return text[:at], text[at + 1 :]
-    return text, ""
 
 
 @dataclass

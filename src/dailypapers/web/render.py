@@ -22,7 +22,7 @@ from dailypapers.mail.tokens import site_secret
 from dailypapers.ranking.trending import FORMULA
 from dailypapers.storage import Store
 from dailypapers.texmath import mathml, plain
-from dailypapers.text import doi_url, paper_path, path_segment
+from dailypapers.text import doi_url, paper_path, path_segment, split_abstract
 
 
 def site_sends_mail(request: Request) -> bool:
@@ -34,7 +34,10 @@ CSRF_COOKIE = "dp_csrf"
 SESSION_COOKIE = "dp_session"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(
-    version=__version__, trending_formula=FORMULA, site_sends_mail=site_sends_mail
+    version=__version__,
+    trending_formula=FORMULA,
+    site_sends_mail=site_sends_mail,
+    split_abstract=split_abstract,
 )
 # Stored text reaches URLs only through these (see dailypapers.text).
 TEMPLATES.env.filters.update(

@@ -64,6 +64,7 @@ class EntryOut(BaseModel):
     submitted_by: str | None
     submitted_at: datetime | None
     voted: bool
+    saved: list[str] = []  # the signed-in reader's tags holding it
 
     @classmethod
     def of(cls, entry: FeedEntry) -> EntryOut:
@@ -77,6 +78,7 @@ class EntryOut(BaseModel):
             submitted_by=submission.submitted_by if submission else None,
             submitted_at=submission.submitted_at if submission else None,
             voted=entry.voted,
+            saved=list(entry.saved),
         )
 
 

@@ -105,7 +105,7 @@ def _add_entry(feed: FeedGenerator, entry: FeedEntry, base: str) -> None:
     item.updated(_updated(entry))
 
 
-def _feed(request: Request, listed: FeedList) -> Response:
+def feed_response(request: Request, listed: FeedList) -> Response:
     """The list as RSS 2.0 when the path ends in .rss, else as Atom 1.0."""
     base = str(request.base_url).rstrip("/")
     feed = FeedGenerator()
@@ -174,7 +174,7 @@ def daily(
     days = days_of(connection, shown.first, shown.last) if shown else {}
     description = f"{shown.title}, most upvoted first" if shown else "None yet"
     entries = _entries(connection, days, "upvotes", only)
-    return _feed(request, FeedList(title, description, page, entries))
+    return feed_response(request, FeedList(title, description, page, entries))
 
 
 @router.get("/feeds/trending.atom", response_class=AtomResponse, summary="Trending, Atom")
@@ -183,7 +183,7 @@ def trending(request: Request, connection: ReadDep, only: FeedFilterDep) -> Resp
     entries = trending_page(connection, 1, None, datetime.now(UTC), only).entries
     description = "The last week's papers by votes with time decay (see /about/ranking)"
     page = _page("/trending", only)
-    return _feed(request, FeedList("Trending papers", description, page, entries))
+    return feed_response(request, FeedList("Trending papers", description, page, entries))
 
 
 @router.get(
@@ -198,7 +198,7 @@ def category(request: Request, category: str, connection: ReadDep, only: FeedFil
         _page(f"/categories/{path_segment(category)}", only),
         _entries(connection, days, "newest", only),
     )
-    return _feed(request, listed)
+    return feed_response(request, listed)
 
 
 @router.get("/feeds/author/{name}.atom", response_class=AtomResponse, summary="An author, Atom")
@@ -211,7 +211,7 @@ def author(request: Request, name: str, connection: ReadDep, only: FeedFilterDep
         _page(f"/authors/{path_segment(name)}", only),
         _entries(connection, days, "newest", only),
     )
-    return _feed(request, listed)
+    return feed_response(request, listed)
 
 
 @router.get("/feeds/search.atom", response_class=AtomResponse, summary="A search, Atom")
@@ -247,4 +247,4 @@ def search(
         _page("/search", only, [("q", q)]),
         _entries(connection, days, "newest"),
     )
-    return _feed(request, listed)
+    return feed_response(request, listed)

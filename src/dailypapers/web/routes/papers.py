@@ -40,7 +40,6 @@ from dailypapers.web.lists import (
     period_tabs,
     query_link,
     requested_period,
-    split_abstract,
     trending_page,
 )
 from dailypapers.web.page_cache import share_with_anonymous
@@ -75,11 +74,11 @@ def list_filter(
     remembered = remembered_categories(connection, viewer.id)
     unseen_by = viewer.id if unseen else None
     if not chosen and not show_all:
-        return ListFilter(tuple(remembered), bool(remembered), unseen_by)
+        return ListFilter(tuple(remembered), bool(remembered), unseen_by, viewer.id)
     if set(chosen) != set(remembered):
         with store.transaction(connection) as writing:
             remember_categories(writing, viewer.id, chosen)
-    return ListFilter(tuple(chosen), False, unseen_by)
+    return ListFilter(tuple(chosen), False, unseen_by, viewer.id)
 
 
 FilterDep = Annotated[ListFilter, Depends(list_filter)]
@@ -126,7 +125,6 @@ def _list_response(
         pager=pager(request, data.page, data.pages),
         sort_links={sort: list_link(request, sort=sort) for sort in SORTS} if sorts else None,
         unseen_link=list_link(request, unseen=None if data.unseen else "1") if viewer else None,
-        split_abstract=split_abstract,
         **context,
     )
 
