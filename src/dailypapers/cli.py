@@ -42,6 +42,7 @@ from dailypapers.accounts import (
 )
 from dailypapers.clock import Clock, clock_of
 from dailypapers.config import Settings, base_url_warning
+from dailypapers.for_you import library_of_ids, reader_library, recommend
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.harvest import FORMATS, HarvestRequest, harvest
@@ -87,9 +88,11 @@ from dailypapers.search.query import QueryError
 from dailypapers.search.service import MODES, IndexProgress, SearchService
 from dailypapers.storage import Store, StoreError, open_store
 from dailypapers.storage.cursors import HarvestCursor
+from dailypapers.storage.feed import latest_day
 from dailypapers.storage.follows import add_follows, followed, remove_follows
 from dailypapers.storage.outbox import latest_deliveries
 from dailypapers.storage.papers import get_papers, get_submissions, iter_paper_batches, stats
+from dailypapers.storage.readers import remembered_categories
 from dailypapers.storage.subscriptions import list_subscribers
 from dailypapers.storage.users import api_tokens_of, list_users
 
@@ -1035,3 +1038,43 @@ def library_export(
         text = export_library(store, user.id, checked_tag(tag) if tag else None, format)
         with _output(output) as sink:
             sink.write(text.encode())
+
+
+@app.command("recommend")
+def recommend_command(
+    username: Annotated[
+        str | None, typer.Argument(help="The reader (or give --library).", show_default=False)
+    ] = None,
+    library: Annotated[
+        Path | None,
+        typer.Option(help="A library file (BibTeX, CSL JSON, ids) instead of an account."),
+    ] = None,
+    date_: Annotated[
+        str | None, typer.Option("--date", help="The feed day (default: the newest).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many papers.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """A day's papers ranked for a reader, best first, each with its reason: from their
+    library on the site, or (--library FILE) from a file, without an account."""
+    if (username is None) == (library is None):
+        raise typer.BadParameter("give a USERNAME or --library FILE", param_hint="USERNAME")
+    with _reported_errors(), _store(_settings(data_dir, db)) as store, store.read() as connection:
+        day = _day(date_) or latest_day(connection)
+        if day is None:
+            raise _fail("no papers stored yet")
+        if library is not None:
+            known = library_of_ids(parse_library(read_library(library.read_bytes())).ids)
+            categories: list[str] = []
+        else:
+            user = find_user(connection, username or "")
+            known = reader_library(connection, user.id, datetime.now(UTC))
+            categories = remembered_categories(connection, user.id)
+        found = recommend(connection, known, day, day, limit, categories)
+    if as_json:
+        typer.echo(orjson.dumps([dataclasses.asdict(r) for r in found]).decode())
+        return
+    for rank, item in enumerate(found, 1):
+        typer.echo(f"{rank:3}. {item.id}  {item.score:.3f}  {item.reason}")

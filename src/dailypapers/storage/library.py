@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, select
 
+from dailypapers.storage.papers import as_utc
 from dailypapers.storage.schema import library_items, library_tags, not_interested
 from dailypapers.storage.upserts import insert_for
 from dailypapers.storage.votes import id_chunks
@@ -101,7 +102,8 @@ def saved_papers(connection: Connection, user_id: int, tag: str | None = None) -
         query = query.where(library_tags.c.name == tag)
     tags: dict[str, list[str]] = {}
     first: dict[str, datetime] = {}
-    for paper_id, name, added_at in connection.execute(query):
+    for paper_id, name, stored_at in connection.execute(query):
+        added_at = as_utc(stored_at) or stored_at  # SQLite gives it back without its zone
         tags.setdefault(paper_id, []).append(name)
         first[paper_id] = min(first.get(paper_id, added_at), added_at)
     ordered = sorted(first, key=lambda p: (first[p], p), reverse=True)
