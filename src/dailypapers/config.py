@@ -198,6 +198,9 @@ class Settings(BaseSettings):
         "5/day", "confirmation mails to one mailbox (a+b@x and a.b@x count as ab@x)"
     )
     rate_limit_confirmations_per_site: str = _rate("100/hour", "confirmation mails in all")
+    rate_limit_recommendations_per_address: str = _rate(
+        "120/hour", "POST /recommend.json rankings asked for from one address"
+    )
     rate_limit_password_resets_per_address: str = _rate(
         "10/hour", "password-reset requests from one address"
     )

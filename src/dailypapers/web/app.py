@@ -32,6 +32,7 @@ from dailypapers.web.routes import (
     api_docs,
     comments,
     feeds,
+    for_you,
     hf_api,
     library,
     paper,
@@ -181,4 +182,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(api_docs.router)
     app.include_router(users.router)
     app.include_router(library.router)
+    app.include_router(for_you.router)
     return app

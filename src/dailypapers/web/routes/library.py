@@ -101,7 +101,7 @@ def _tag_out(connection: Connection, user: User) -> list[TagOut]:
     ]
 
 
-def _entries(connection: Connection, user_id: int, ids: list[str]) -> list[EntryOut]:
+def entries_of(connection: Connection, user_id: int | None, ids: list[str]) -> list[EntryOut]:
     """The papers as lists show them, in the order given."""
     papers = {p.id: p for p in get_papers(connection, ids)}
     days = {i: papers[i].announced or date.min for i in ids if i in papers}
@@ -196,7 +196,7 @@ def library(request: Request, connection: ReadDep, viewer: UserDep) -> Response:
         username=viewer.username,
         current_tag=current_tag(connection, viewer.id) or DEFAULT_TAG,
         tags=_tag_out(connection, viewer),
-        entries=_entries(connection, viewer.id, [s.paper_id for s in saved]),
+        entries=entries_of(connection, viewer.id, [s.paper_id for s in saved]),
     )
     return respond(request, "library.html", data, max_bytes=MAX_IMPORT_BYTES)
 
@@ -208,7 +208,7 @@ def tag_page(request: Request, name: str, connection: ReadDep, viewer: UserDep) 
     if name not in tags:
         raise HTTPException(404, f"you have no tag {name!r}")
     saved = saved_papers(connection, viewer.id, name)
-    entries = _entries(connection, viewer.id, [s.paper_id for s in saved])
+    entries = entries_of(connection, viewer.id, [s.paper_id for s in saved])
     data = TagPage(name=name, feed=tags[name].feed, entries=entries)
     return respond(request, "library_tag.html", data, feed_url=tags[name].feed)
 
