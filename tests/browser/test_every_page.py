@@ -29,6 +29,8 @@ FIXED_PAGES = [
     "/subscription",
     "/account",
     "/submit",
+    "/library",
+    "/for-you",
     "/no/such/page",
     "/admin/jobs",
     "/admin/follows",

@@ -149,6 +149,7 @@ class SearchHitOut(BaseModel):
         "the paper an arXiv id names and for the papers of the author a query names."
     )
     upvotes: int
+    saved: list[str] = []  # the signed-in reader's tags holding it
 
 
 class SearchPage(BaseModel):

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.search.service import Mode
-from dailypapers.web.deps import ReadDep, SearchDep
+from dailypapers.storage.library import saved_tags
+from dailypapers.web.deps import ReadDep, SearchDep, ViewerDep
 from dailypapers.web.lists import (
     CategoriesQuery,
     check_visible,
@@ -35,6 +36,7 @@ def search(
     request: Request,
     connection: ReadDep,
     service: SearchDep,
+    viewer: ViewerDep,
     q: Annotated[
         str,
         Query(
@@ -53,6 +55,9 @@ def search(
     )
     paper_id = results.query.paper_id
     hits = hits_out(connection, service, results.hits, results.query.words)
+    if viewer is not None:
+        tags = saved_tags(connection, viewer.id, [hit.id for hit in hits])
+        hits = [hit.model_copy(update={"saved": tags.get(hit.id, [])}) for hit in hits]
     data = SearchPage(
         q=q,
         mode=mode,
