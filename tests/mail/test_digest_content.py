@@ -4,17 +4,21 @@ site shows them, and one warning at start-up (not per mail) when the site's addr
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings, base_url_warning
+from dailypapers.demo import load_demo_if_empty
 from dailypapers.mail.delivery import send_digests
 from dailypapers.mail.selection import author_line, window_path
 from dailypapers.storage import Store
+from dailypapers.storage.library import save_papers
+from dailypapers.storage.subscriptions import update_subscriber
 from dailypapers.storage.upserts import upsert_papers
+from dailypapers.storage.users import create_user
 from dailypapers.web import create_app
 from tests.factories import make_paper
 from tests.mail.helpers import DAY, DAY_BEFORE, Run, subscribe, text_and_html
@@ -132,3 +136,26 @@ def test_an_unset_site_address_is_one_warning_at_start_up(
     assert base_url_warning(Settings(smtp_host="mail.example.org")) is not None
     assert base_url_warning(Settings(smtp_host="mail.example.org", base_url="https://x")) is None
     assert base_url_warning(Settings(), mails=True) is not None  # a dry run writes mails too
+
+
+def test_a_reader_with_a_library_gets_for_you_first(
+    store: Store, mail_settings: Settings, mailbox: Mailbox
+) -> None:
+    load_demo_if_empty(store)
+    now = datetime.now(UTC)
+    with store.transaction() as connection:
+        reader = create_user(connection, "ada", "unused", now, False)
+        save_papers(connection, reader.id, "faces", ["2606.32040", "2606.31703"], now)
+    linked = subscribe(store, "ada@example.org", "cs.CL")
+    subscribe(store, "bob@example.org", "cs.CL")  # no account: no "for you"
+    with store.transaction() as connection:
+        update_subscriber(connection, linked.id, user_id=reader.id)
+    send_digests(store, mail_settings, "daily", DAY)
+
+    text, html = text_and_html(mailbox.to("ada@example.org")[0])
+    assert text.index("For you") < text.index("Trending in cs.CL")
+    assert text.count("  Why: close to «") == 5 and "in your tag faces" in text
+    assert "More for you on the site:\n  http://testserver/for-you?date=2026-07-01" in text
+    assert html.count("Why: close to «") == 5
+    other, _ = text_and_html(mailbox.to("bob@example.org")[0])
+    assert "For you" not in other and "Why:" not in other

@@ -69,10 +69,11 @@ class Links:
 class Section:
     """A digest's list of papers: the trending ones of some categories, or a search's."""
 
-    query: str | None  # None: trending
+    query: str | None  # None: trending (or, with `reasons`, for you)
     categories: tuple[str, ...]
     papers: tuple[DigestPaper, ...]
     see_all: SeeAll
+    reasons: tuple[str, ...] = ()  # for you: why each paper is there
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,9 @@ def _day(day: date) -> str:
 
 def sections_of(digest: Digest) -> list[Section]:
     found = []
+    if digest.for_you:
+        mine = digest.for_you
+        found.append(Section(None, (), tuple(mine.papers), mine.see_all, tuple(mine.reasons)))
     if digest.trending:
         categories = tuple(digest.subscriber.categories)
         found.append(Section(None, categories, tuple(digest.trending), digest.trending_all))
@@ -221,7 +225,13 @@ class MailWriter:
         return folded
 
     def _section(self, section: Section) -> RenderedSection:
-        key = (section.query, section.categories, section.see_all, *(p.id for p in section.papers))
+        key = (
+            section.query,
+            section.categories,
+            section.see_all,
+            section.reasons,
+            *(p.id for p in section.papers),
+        )
         if key not in self._sections:
             context = {"section": section}
             self._sections[key] = RenderedSection(

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
+from dailypapers.for_you import reader_library, recommend
 from dailypapers.models import Paper, Subscriber
 from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of
@@ -33,6 +34,7 @@ SPAN_DAYS = {"daily": 1, "weekly": 7}  # what a first digest covers
 LOOKBACK_DAYS = 14
 TRENDING_LIMIT = 10
 SEARCH_LIMIT = 10
+FOR_YOU_LIMIT = 5
 SEARCH_COUNTED = 100  # a search section says "see all N" for up to this many matches
 EXCERPT_WIDTH, EXCERPT_LINES = 76, 2
 AUTHORS_SHOWN = 6  # as the site's lists show them
@@ -68,6 +70,15 @@ class SearchSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ForYou:
+    """A subscriber's "for you" section: the days' papers ranked from their library."""
+
+    papers: list[DigestPaper]
+    reasons: list[str]
+    see_all: SeeAll
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     subscriber: Subscriber
     period_key: str  # the outbox key, e.g. "daily:2026-07-01"
@@ -75,6 +86,7 @@ class Digest:
     trending: list[DigestPaper]
     trending_all: SeeAll
     searches: list[SearchSection]
+    for_you: ForYou | None = None  # for a subscriber with an account and a library
 
 
 def period_key(frequency: str, day: date) -> str:
@@ -93,18 +105,24 @@ def author_line(authors: list[str]) -> str:
     return f"{shown}, et al." if len(authors) > AUTHORS_SHOWN else shown
 
 
-def window_path(window: tuple[date, date]) -> str:
-    """The site's list that holds a digest's days: that day, its ISO week or its month; the
-    newest day when the days span two months."""
+def window_period(window: tuple[date, date]) -> tuple[str, str]:
+    """The period (kind, key) that holds a digest's days: that day, its ISO week or its
+    month; the newest day when the days span two months."""
     first, last = window
     if first == last:
-        return f"/papers/date/{last.isoformat()}"
+        return "date", last.isoformat()
     year, week, _ = last.isocalendar()
     if first.isocalendar()[:2] == (year, week):
-        return f"/papers/week/{year}-W{week:02d}"
+        return "week", f"{year}-W{week:02d}"
     if (first.year, first.month) == (last.year, last.month):
-        return f"/papers/month/{last:%Y-%m}"
-    return f"/papers/date/{last.isoformat()}"
+        return "month", f"{last:%Y-%m}"
+    return "date", last.isoformat()
+
+
+def window_path(window: tuple[date, date]) -> str:
+    """The site's list of a digest's days."""
+    kind, key = window_period(window)
+    return f"/papers/{kind}/{key}"
 
 
 def search_path(query: str, window: tuple[date, date]) -> str:
@@ -169,11 +187,32 @@ class DigestComposer:
                 url = self.base_url + search_path(saved.query, window)
                 more = len(ids) >= SEARCH_COUNTED
                 searches.append(SearchSection(saved.query, shown, SeeAll(url, len(ids), more)))
-        if not trending and not searches:
+        for_you = self._for_you(subscriber, feed, window)
+        if not trending and not searches and for_you is None:
             return None
         key = period_key(subscriber.frequency, day)
         trending_all = self._trending_all(feed, window, subscriber.categories)
-        return Digest(subscriber, key, window, trending, trending_all, searches)
+        return Digest(subscriber, key, window, trending, trending_all, searches, for_you)
+
+    def _for_you(self, who: Subscriber, feed: _Feed, window: tuple[date, date]) -> ForYou | None:
+        """The window's papers ranked from the subscriber's library, when they have an account
+        with something saved or upvoted (a cold start is the trending section already)."""
+        if who.user_id is None:
+            return None
+        known = reader_library(self.connection, who.user_id, self.now)
+        if not any(k.label > 0 for k in known):
+            return None
+        found = recommend(self.connection, known, *window, FOR_YOU_LIMIT)
+        shown = [r for r in found if r.id in feed.papers]
+        if not shown:
+            return None
+        kind, key = window_period(window)
+        url = f"{self.base_url}/for-you?{urlencode({kind: key})}"
+        return ForYou(
+            [self._view(r.id, feed) for r in shown],
+            [r.reason for r in shown],
+            SeeAll(url, len(shown), False),
+        )
 
     def _feed(self, day: date) -> _Feed:
         if day not in self._feeds:
