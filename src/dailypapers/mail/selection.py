@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from dailypapers.for_you import reader_library, recommend
 from dailypapers.models import Paper, Subscriber
+from dailypapers.periods import Period, day_period, month_period, period_path, week_period
 from dailypapers.ranking.trending import order_papers
 from dailypapers.storage.feed import days_of
 from dailypapers.storage.papers import get_papers
@@ -105,24 +106,18 @@ def author_line(authors: list[str]) -> str:
     return f"{shown}, et al." if len(authors) > AUTHORS_SHOWN else shown
 
 
-def window_period(window: tuple[date, date]) -> tuple[str, str]:
-    """The period (kind, key) that holds a digest's days: that day, its ISO week or its
-    month; the newest day when the days span two months."""
+def window_period(window: tuple[date, date]) -> Period:
+    """The period that holds a digest's days: that day, its ISO week or its month; the
+    newest day when the days span two months."""
     first, last = window
-    if first == last:
-        return "date", last.isoformat()
-    year, week, _ = last.isocalendar()
-    if first.isocalendar()[:2] == (year, week):
-        return "week", f"{year}-W{week:02d}"
-    if (first.year, first.month) == (last.year, last.month):
-        return "month", f"{last:%Y-%m}"
-    return "date", last.isoformat()
+    holding = (of(last) for of in (day_period, week_period, month_period))
+    return next((period for period in holding if period.first <= first), day_period(last))
 
 
 def window_path(window: tuple[date, date]) -> str:
     """The site's list of a digest's days."""
-    kind, key = window_period(window)
-    return f"/papers/{kind}/{key}"
+    period = window_period(window)
+    return period_path(period.kind, period.key)
 
 
 def search_path(query: str, window: tuple[date, date]) -> str:
@@ -206,8 +201,8 @@ class DigestComposer:
         shown = [r for r in found if r.id in feed.papers]
         if not shown:
             return None
-        kind, key = window_period(window)
-        url = f"{self.base_url}/for-you?{urlencode({kind: key})}"
+        period = window_period(window)
+        url = f"{self.base_url}/for-you?{urlencode({period.kind: period.key})}"
         return ForYou(
             [self._view(r.id, feed) for r in shown],
             [r.reason for r in shown],

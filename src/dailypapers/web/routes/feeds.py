@@ -16,6 +16,7 @@ from feedgen.util import xml_elem
 from sqlalchemy import Connection
 
 from dailypapers.models import FeedEntry
+from dailypapers.periods import day_period, period_path
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.storage.feed import days_of, latest_day
 from dailypapers.texmath import plain
@@ -29,9 +30,7 @@ from dailypapers.web.lists import (
     author_papers,
     category_papers,
     checked_categories,
-    day_period,
     list_page,
-    period_path,
     query_link,
     requested_period,
     search_days,

@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection
 
 from dailypapers.for_you import (
     HOW_TO_TEACH,
@@ -20,10 +19,11 @@ from dailypapers.for_you import (
     recommend,
 )
 from dailypapers.library.formats import arxiv_id_in
+from dailypapers.periods import period_path
 from dailypapers.storage.feed import latest_day
 from dailypapers.storage.readers import remembered_categories
 from dailypapers.web.deps import ReadDep, UserDep
-from dailypapers.web.lists import Period, day_period, period_path, requested_period
+from dailypapers.web.lists import newest_period, requested_period
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond
 from dailypapers.web.routes.library import entries_of
@@ -100,7 +100,7 @@ def for_you(
     month: Annotated[str | None, Query(description="A month, YYYY-MM.")] = None,
 ) -> Response:
     """The period's papers (the newest day by default) ranked for you, with the reasons."""
-    period = requested_period(date, week, month) or _newest(connection)
+    period = requested_period(date, week, month) or newest_period(connection)
     known = reader_library(connection, viewer.id, datetime.now(UTC))
     categories = remembered_categories(connection, viewer.id)
     found = recommend(connection, known, period.first, period.last, FOR_YOU_SIZE, categories)
@@ -118,7 +118,3 @@ def for_you(
         ],
     )
     return respond(request, "for_you.html", data, period_path=period_path(period.kind, period.key))
-
-
-def _newest(connection: Connection) -> Period:
-    return day_period(latest_day(connection) or datetime.now(UTC).date())

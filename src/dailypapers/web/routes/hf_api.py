@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Connection
 
@@ -21,11 +21,10 @@ from dailypapers.storage.papers import get_submissions
 from dailypapers.text import arxiv_url, markdown_text, safe_url
 from dailypapers.web.deps import ReadDep, SearchDep
 from dailypapers.web.lists import (
-    PeriodError,
-    day_period,
     list_page,
+    newest_period,
     paper_entry,
-    parse_period,
+    requested_period,
     search_days,
 )
 
@@ -102,12 +101,7 @@ def daily_papers(
     p: Annotated[int, Query(ge=0, le=10_000, description="Page, from 0.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Papers per page.")] = 50,
 ) -> JSONResponse:
-    try:
-        period = parse_period(date, week, month)
-    except PeriodError as error:
-        raise HTTPException(400, str(error), headers={"X-Field": error.field}) from None
-    if period is None:
-        period = day_period(latest_day(connection) or datetime.now(UTC).date())
+    period = requested_period(date, week, month) or newest_period(connection)
     days = days_of(connection, period.first, period.last)
     if submitter:
         days = _with_submitter(connection, days, submitter)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.models import User
+from dailypapers.periods import Period, period_path
 from dailypapers.ranking.trending import SORTS, WINDOW_DAYS
 from dailypapers.storage.feed import categories_by_frequency, days_of, first_day, latest_day
 from dailypapers.storage.readers import remember_categories, remembered_categories
@@ -26,17 +27,15 @@ from dailypapers.web.lists import (
     CategoriesQuery,
     ListFilter,
     ListPage,
-    Period,
     author_papers,
     category_papers,
     checked_categories,
     chip_context,
-    day_period,
     list_link,
     list_page,
     neighbours,
+    newest_period,
     pager,
-    period_path,
     period_tabs,
     query_link,
     requested_period,
@@ -234,8 +233,7 @@ def papers(
             page=str(page) if page > 1 else None,
         )
         return RedirectResponse(target, 301)
-    newest = latest_day(connection) or datetime.now(UTC).date()
-    period = day_period(newest)
+    period = newest_period(connection)
     return _period_response(request, connection, viewer, period, only, sort, page, newest=True)
 
 
