@@ -16,7 +16,6 @@ from dailypapers.ranking.recommend import (
     NEGATIVE_WEIGHT,
     UPVOTE_WEIGHT,
     Example,
-    ReaderModel,
     closest,
     fit,
     save_weight,
@@ -96,21 +95,16 @@ def recommend(
     model = fit(examples, rest)
     found = scores(model, rest)
     best = np.argsort(-found, kind="stable")[:limit]
-    titles = {
-        p.id: p.title or p.id for p in get_papers(connection, [k.paper_id for k in positives])
-    }
+    near = {i: [positives[j] for j in closest(model, rest[i])] for i in best}
+    named = {k.paper_id for closest_ones in near.values() for k in closest_ones}
+    titles = {p.id: p.title or p.id for p in get_papers(connection, sorted(named))}
     return [
-        Recommendation(
-            ranked[i], round(float(found[i]), 4), _reason(model, rest[i], positives, titles)
-        )
-        for i in best
+        Recommendation(ranked[i], round(float(found[i]), 4), _reason(near[i], titles)) for i in best
     ]
 
 
-def _reason(
-    model: ReaderModel, vector: np.ndarray, positives: list[Known], titles: dict[str, str]
-) -> str:
-    near = [positives[i] for i in closest(model, vector)]
+def _reason(near: list[Known], titles: dict[str, str]) -> str:
+    """Why: the saved papers it is closest to, and their tags."""
     named = " and ".join(f"«{' '.join(titles.get(k.paper_id, k.paper_id).split())}»" for k in near)
     tags = sorted({tag for k in near for tag in k.tags})
     where = f" in your tag{'s' if len(tags) > 1 else ''} {', '.join(tags)}" if tags else ""

@@ -84,18 +84,14 @@ def parse_bibtex(text: str) -> ParsedLibrary:
         if not isinstance(block, Entry):
             parsed.skipped.append(Skipped(line, "not a complete entry (unbalanced braces?)"))
             continue
-        paper_id = _first_id(str(f.value) for k in BIBTEX_FIELDS if (f := _field(block, k)))
+        fields = {name.lower(): f.value for name, f in block.fields_dict.items()}
+        paper_id = _first_id(str(fields[k]) for k in BIBTEX_FIELDS if fields.get(k))
         if paper_id is None:
             name = f"@{block.entry_type}{{{block.key}"
             parsed.skipped.append(Skipped(line, f"{name} names no arXiv paper"))
         else:
             parsed.add(paper_id, line)
     return parsed
-
-
-def _field(entry: Entry, key: str) -> Any:
-    fields = {name.lower(): value for name, value in entry.fields_dict.items()}
-    return fields.get(key)
 
 
 def parse_csl_json(text: str) -> ParsedLibrary:

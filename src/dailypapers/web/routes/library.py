@@ -27,7 +27,7 @@ from dailypapers.library.transfer import (
     import_library,
     read_library,
 )
-from dailypapers.models import User
+from dailypapers.models import FeedEntry, User
 from dailypapers.storage.library import (
     clear_not_interested,
     current_tag,
@@ -101,12 +101,16 @@ def _tag_out(connection: Connection, user: User) -> list[TagOut]:
     ]
 
 
-def entries_of(connection: Connection, user_id: int | None, ids: list[str]) -> list[EntryOut]:
-    """The papers as lists show them, in the order given."""
+def _listed(connection: Connection, ids: list[str], user_id: int | None) -> list[FeedEntry]:
+    """Every one of these papers as a list shows it, newest first."""
     papers = {p.id: p for p in get_papers(connection, ids)}
     days = {i: papers[i].announced or date.min for i in ids if i in papers}
-    listed = list_page(connection, days, "newest", 1, user_id, size=max(len(days), 1))
-    by_id = {entry.paper.id: entry for entry in listed.entries}
+    return list_page(connection, days, "newest", 1, user_id, size=max(len(days), 1)).entries
+
+
+def entries_of(connection: Connection, user_id: int | None, ids: list[str]) -> list[EntryOut]:
+    """The papers as lists show them, in the order given."""
+    by_id = {entry.paper.id: entry for entry in _listed(connection, ids, user_id)}
     return [EntryOut.of(by_id[i]) for i in ids if i in by_id]
 
 
@@ -223,12 +227,9 @@ def tag_feed(request: Request, secret: str, connection: ReadDep) -> Response:
     if found is None:
         raise HTTPException(404, "no such feed")
     user_id, name = found
-    saved = saved_papers(connection, user_id, name)
-    papers = {p.id: p for p in get_papers(connection, [s.paper_id for s in saved])}
-    days = {
-        s.paper_id: papers[s.paper_id].announced or date.min for s in saved if s.paper_id in papers
-    }
-    entries = list_page(connection, days, "newest", 1, None, size=max(len(days), 1)).entries
+    entries = _listed(
+        connection, [s.paper_id for s in saved_papers(connection, user_id, name)], None
+    )
     listed = FeedList(
         f"Saved in {name}", f"The papers saved in the tag {name}", tag_path(name), entries
     )
