@@ -4,15 +4,19 @@ Simulated readers are authors with several papers: a reader's papers before the 
 days are their library (saved on their listing days), and each of their papers announced on
 an evaluation day is a relevant item, ranked among every paper announced that day (the
 library's own papers left out). Methods: newest first (the baseline a plain list gives),
-tf-idf + linear SVM (arxiv-sanity-lite's method and parameters), embedding similarity with
-recency weights (zotero-arxiv-daily's), and ours (dailypapers.ranking.recommend). Reported:
+tf-idf + linear SVM over title, abstract and author names (arxiv-sanity-lite's method and
+parameters), embedding similarity with recency weights (zotero-arxiv-daily's), and ours
+(dailypapers.ranking.recommend). These readers are the authors of their relevant papers,
+which favours any use of author names, so arxiv-sanity-lite's method and ours are also run
+without them (`tfidf_svm_text_only`, `ours_text_only`). Reported:
 Recall@10 and MRR per day-list, the time to rank one day for 10,000 readers, and the time to
 refit one reader's model after a save for a 1,000-paper library.
 
     .venv/bin/python bench/recommend.py [--readers 300] [--days 2] [--json]
 
 Embeddings come from the product's encoder, cached in bench/.cache/recommend (a few minutes
-the first time on 2 cores). The last line of --json is the figures as JSON.
+the first time on 2 cores; `pip install scikit-learn` for the peer). The last line of --json
+is the figures as JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from embedding_cache import CACHE, listings
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from dailypapers.ranking.recommend import Example, fit, save_weight, scores
+from dailypapers.ranking.recommend import Authorship, Example, fit, save_weight, scores
 from dailypapers.search.encoder import MiniLM, paper_text
 
 SEED = 13
@@ -57,6 +61,11 @@ def arxiv_sanity_vectorizer() -> TfidfVectorizer:
         max_df=0.1,
         min_df=5,
     )
+
+
+def arxiv_sanity_text(paper: dict) -> str:
+    """What arxiv-sanity-lite's compute.py gives its tf-idf: title, abstract and authors."""
+    return " ".join([paper["title"], paper["abstract"], " ".join(paper["authors"])])
 
 
 def embeddings(papers: dict[str, dict], ids: list[str]) -> dict[str, np.ndarray]:
@@ -145,7 +154,10 @@ def main() -> None:
 
     started = time.perf_counter()
     tfidf = arxiv_sanity_vectorizer()
-    corpus = tfidf.fit_transform([paper_text(p["title"], p["abstract"]) for p in papers.values()])
+    corpus = tfidf.fit_transform([arxiv_sanity_text(p) for p in papers.values()])
+    text_corpus = arxiv_sanity_vectorizer().fit_transform(
+        [paper_text(p["title"], p["abstract"]) for p in papers.values()]
+    )
     row = {paper_id: n for n, paper_id in enumerate(papers)}
     print(
         f"tf-idf over {len(papers):,} papers in {time.perf_counter() - started:.1f} s",
@@ -164,19 +176,26 @@ def main() -> None:
             results["tfidf_svm"].append(
                 (tfidf_svm(corpus, row, library, candidates, background), wanted)
             )
+            results["tfidf_svm_text_only"].append(
+                (tfidf_svm(text_corpus, row, library, candidates, background), wanted)
+            )
             results["embedding_similarity"].append(
                 (similarity(vectors, papers, library, candidates), wanted)
             )
-            results["ours"].append((ours(vectors, papers, library, candidates, day), wanted))
+            ranked_ours = ours(vectors, papers, library, candidates, day, background)
+            results["ours"].append((ranked_ours, wanted))
+            text_only = ours(vectors, papers, library, candidates, day, background, authors=False)
+            results["ours_text_only"].append((text_only, wanted))
     figures: dict[str, object] = {name: measure(ranked) for name, ranked in results.items()}
     figures["lists"] = len(results["ours"])
     figures["readers"] = len(libraries)
-    figures.update(timings(vectors))
+    figures.update(timings(vectors, papers))
     best_peer = max(figures["tfidf_svm"]["recall@10"], figures["embedding_similarity"]["recall@10"])  # type: ignore[index]
     figures["ours_vs_best_peer_recall@10"] = (
         round(figures["ours"]["recall@10"] / best_peer, 3) if best_peer else None
     )  # type: ignore[index]
-    for name in ("newest", "tfidf_svm", "embedding_similarity", "ours"):
+    methods = ("newest", "tfidf_svm", "tfidf_svm_text_only", "embedding_similarity")
+    for name in (*methods, "ours", "ours_text_only"):
         print(
             f"{name:22} Recall@10 {figures[name]['recall@10']:.4f}  MRR {figures[name]['mrr']:.4f}"
         )  # type: ignore[index]
@@ -212,36 +231,51 @@ def similarity(vectors, papers, library, candidates) -> list[str]:  # type: igno
     return [candidates[i] for i in np.argsort(-scored, kind="stable")]
 
 
-def ours(vectors, papers, library, candidates, day) -> list[str]:  # type: ignore[no-untyped-def]
+def ours(vectors, papers, library, candidates, day, background, authors=True) -> list[str]:  # type: ignore[no-untyped-def]
+    """dailypapers.ranking.recommend as the product runs it: fitted against a background of
+    other papers, then scoring the day (`authors=False`: without the authors' signal)."""
     today = date.fromisoformat(day)
     examples = [
         Example(
-            vectors[i], 1.0, save_weight((today - date.fromisoformat(papers[i]["listed"][0])).days)
+            vectors[i],
+            1.0,
+            save_weight((today - date.fromisoformat(papers[i]["listed"][0])).days),
+            papers[i]["authors"] if authors else (),
         )
         for i in library
     ]
-    rest = np.array([vectors[i] for i in candidates])
-    scored = scores(fit(examples, rest), rest)
+    mine = set(library)
+    model = fit(examples, np.array([vectors[i] for i in background if i not in mine]))
+    authorship = Authorship.of([papers[i]["authors"] for i in candidates])
+    positives = np.array([e.vector for e in examples])
+    weights = np.array([e.weight for e in examples])
+    day_vectors = np.array([vectors[i] for i in candidates])
+    scored = scores(model, day_vectors, authorship, positives, weights).scores
     return [candidates[i] for i in np.argsort(-scored, kind="stable")]
 
 
-def timings(vectors: dict[str, np.ndarray]) -> dict[str, float]:
+def timings(vectors: dict[str, np.ndarray], papers: dict[str, dict]) -> dict[str, float]:
     """Ranking one day (500 papers) for 10,000 readers of 50 saved papers each, and refitting
-    one reader's model for a 1,000-paper library."""
+    one reader's model for a 1,000-paper library against the 2,000-paper background."""
     rng = np.random.default_rng(SEED)
-    pool = np.array(list(vectors.values()))
-    day = pool[rng.choice(len(pool), 500, replace=False)]
-    library = pool[rng.choice(len(pool), 1000, replace=False)]
+    ids = list(vectors)
+    pool = np.array([vectors[i] for i in ids])
+    authors = [papers[i]["authors"] for i in ids]
+    chosen = rng.choice(len(pool), 3500, replace=False)
+    day, library, background = chosen[:500], chosen[500:1500], chosen[1500:]
+    examples = [Example(pool[n], 1.0, 1.0, authors[n]) for n in library]
     started = time.perf_counter()
     refits = 20
     for _ in range(refits):
-        fit([Example(v, 1.0, 1.0) for v in library], day)
+        fit(examples, pool[background])
     refit_ms = (time.perf_counter() - started) / refits * 1000
-    model = fit([Example(v, 1.0, 1.0) for v in library[:50]], day)
+    model = fit(examples[:50], pool[background])
+    positives, weights = pool[library[:50]], np.ones(50, dtype=np.float32)
+    day_authors = Authorship.of([authors[n] for n in day])
     started = time.perf_counter()
     sample = 200  # readers timed; the figure is scaled to 10,000
     for _ in range(sample):
-        scores(model, day)
+        scores(model, pool[day], day_authors, positives, weights)
     per_reader = (time.perf_counter() - started) / sample
     return {
         "refit_1000_ms": round(refit_ms, 1),

@@ -12,7 +12,15 @@ import orjson
 from click.testing import Result
 
 from dailypapers.demo import load_demo_if_empty
-from dailypapers.ranking.recommend import Example, fit, scores
+from dailypapers.ranking.recommend import (
+    Authorship,
+    Example,
+    author_key,
+    fit,
+    from_bytes,
+    scores,
+    to_bytes,
+)
 from dailypapers.storage import Store
 from dailypapers.storage.library import mark_not_interested, save_papers
 from dailypapers.storage.papers import get_papers
@@ -40,7 +48,7 @@ def test_a_library_file_ranks_the_day_for_it(
     assert len(found) == 10 and set(found[0]) == {"id", "score", "reason"}
     assert not {f["id"] for f in found} & set(FACES)
     assert [f["score"] for f in found] == sorted((f["score"] for f in found), reverse=True)
-    assert all(f["reason"].startswith("close to «") for f in found)
+    assert all("close to «" in f["reason"] for f in found)
     in_cv = sum("cs.CV" in c for c in categories_of(store, [f["id"] for f in found]))
     assert in_cv >= 7  # the day's cs.CV share is about a fifth
 
@@ -85,13 +93,49 @@ def test_bad_arguments_are_refused(store: Store, dailypapers: Callable[..., Resu
     assert missing.exit_code == 1
 
 
+def unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+
 def test_the_fit_prefers_what_is_like_the_positives() -> None:
     rng = np.random.default_rng(7)
     topic = rng.normal(size=16)
-    liked = [topic + rng.normal(scale=0.3, size=16) for _ in range(5)]
-    rest = rng.normal(size=(50, 16))
-    unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
-    model = fit([Example(unit(v), 1.0, 1.0) for v in liked], unit(rest))
+    liked = unit(np.array([topic + rng.normal(scale=0.3, size=16) for _ in range(5)]))
+    rest = unit(rng.normal(size=(50, 16)))
+    model = fit([Example(v, 1.0, 1.0) for v in liked], rest)
     near, far = unit(topic + rng.normal(scale=0.3, size=16)), unit(-topic)
-    ranked = scores(model, np.vstack([unit(rest), near, far]))
+    candidates = np.vstack([rest, near, far])
+    ranked = scores(model, candidates, Authorship.of([[]] * 52), liked, np.ones(5)).scores
     assert ranked.argmax() == 50 and ranked[51] < np.median(ranked)
+
+
+def test_authors_of_saved_papers_and_the_best_fitting_tag_count() -> None:
+    rng = np.random.default_rng(11)
+    first, second = rng.normal(size=16), rng.normal(size=16)
+    saved = [
+        Example(unit(first + rng.normal(scale=0.2, size=16)), 1.0, 1.0, ["Émile Borel"], ["a"])
+        for _ in range(3)
+    ] + [
+        Example(unit(second + rng.normal(scale=0.2, size=16)), 1.0, 1.0, [], ["b"])
+        for _ in range(3)
+    ]
+    model = from_bytes(to_bytes(fit(saved, unit(rng.normal(size=(40, 16))))))
+    assert model.tags == ("a", "b") and model.authors == {author_key("émile  borel"): 3.0}
+    candidates = unit(np.vstack([rng.normal(size=(20, 16)), second]))
+    authors: list[list[str]] = [[] for _ in range(21)]
+    authors[3] = ["Emile Borel", "Someone Else"]
+    positives = np.array([e.vector for e in saved])
+    found = scores(model, candidates, Authorship.of(authors), positives, np.ones(6))
+    assert found.scores.argmax() == 3 and found.authors[3] == {"emile borel"}
+    assert found.tag[20] == "b" and np.argsort(-found.scores)[1] == 20
+
+
+def test_a_library_of_one_paper_ranks_by_it(
+    store: Store, dailypapers: Callable[..., Result], tmp_path: Path
+) -> None:
+    load_demo_if_empty(store)
+    library = tmp_path / "one.txt"
+    library.write_text(FACES[0] + "\n")
+    found = orjson.loads(dailypapers("recommend", "--library", library, "--json").stdout)
+    assert len(found) == 10 and all("close to «" in f["reason"] for f in found)
+    assert sum("cs.CV" in c for c in categories_of(store, [f["id"] for f in found])) >= 6

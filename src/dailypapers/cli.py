@@ -42,7 +42,14 @@ from dailypapers.accounts import (
 )
 from dailypapers.clock import Clock, clock_of
 from dailypapers.config import Settings, base_url_warning
-from dailypapers.for_you import library_of_ids, reader_library, recommend
+from dailypapers.for_you import (
+    fit_library,
+    library_of_ids,
+    period_candidates,
+    reader_library,
+    reader_model,
+    recommend,
+)
 from dailypapers.ingest.bulk import ImportReport, RecordParser, import_json_lines, store_records
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.harvest import FORMATS, HarvestRequest, harvest
@@ -1067,12 +1074,16 @@ def recommend_command(
             raise _fail("no papers stored yet")
         if library is not None:
             known = library_of_ids(parse_library(read_library(library.read_bytes())).ids)
+            model = fit_library(connection, known)
             categories: list[str] = []
         else:
             user = find_user(connection, username or "")
-            known = reader_library(connection, user.id, datetime.now(UTC))
+            now = datetime.now(UTC)
+            known = reader_library(connection, user.id, now)
+            model = reader_model(store, connection, user.id, known, now, fit_now=True)
             categories = remembered_categories(connection, user.id)
-        found = recommend(connection, known, day, day, limit, categories)
+        candidates = period_candidates(connection, day, day)
+        found = recommend(connection, known, model, candidates, limit, categories)
     if as_json:
         typer.echo(orjson.dumps([dataclasses.asdict(r) for r in found]).decode())
         return

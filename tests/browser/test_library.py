@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.browser.conftest import DEVICES, TIMEOUT_MS
 from tests.browser.test_every_page import severe_violations
 from tests.browser.test_site import sign_up
 
@@ -26,11 +27,14 @@ def row(page: Page, paper_id: str) -> Locator:
 
 
 def save_from_the_list(page: Page, paper_id: str) -> None:
+    """In place: the page is not loaded again (a mark left on it stays)."""
+    page.evaluate("window.unloaded = false")
     saving = row(page, paper_id)
     saving.get_by_role("button", name="Save", exact=True).click()
     expect(saving.get_by_role("button", name=re.compile(f"^Saved in {TAG}"))).to_have_attribute(
         "aria-pressed", "true"
     )
+    assert page.evaluate("window.unloaded") is False
 
 
 def test_save_turn_down_and_read_for_you(page: Page, browser: Browser, site_url: str) -> None:
@@ -80,3 +84,22 @@ def test_save_turn_down_and_read_for_you(page: Page, browser: Browser, site_url:
     atom = stranger.request.get(feed).text()  # type: ignore[arg-type]
     stranger.close()
     assert set(re.findall(r"<id>https://arxiv.org/abs/([^<]+)</id>", atom)) == saved
+
+
+def test_without_javascript_on_a_phone_the_same_forms_work(browser: Browser, site_url: str) -> None:
+    context = browser.new_context(base_url=site_url, java_script_enabled=False, **DEVICES["phone"])
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sign_up(page, "nojs")
+    page.goto("/papers/date/2026-07-01")
+    kept, dull = entries(page)[:2]
+    row(page, kept).get_by_role("button", name="Save", exact=True).click()  # posts, comes back
+    expect(page).to_have_url(re.compile(r"/papers/date/2026-07-01$"))
+    expect(row(page, kept)).to_contain_text("Saved in")
+    row(page, dull).get_by_role("button", name="Not interested").click()
+    expect(row(page, dull)).to_have_count(0)
+    page.goto("/for-you")
+    listed = entries(page)
+    assert listed and dull not in listed and kept not in listed
+    expect(page.locator("li.reason").first).to_contain_text("close to «")
+    context.close()  # (axe needs JavaScript: the pages' checks are in test_every_page)

@@ -7,16 +7,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import feedparser
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
 from dailypapers.demo import load_demo_if_empty
+from dailypapers.for_you import FIT_JOB, fit_reader, library_key, reader_library
+from dailypapers.jobs.queue import list_jobs
 from dailypapers.models import User
 from dailypapers.storage import Store
-from dailypapers.storage.library import mark_not_interested, reader_tags, save_papers
+from dailypapers.storage.library import (
+    fitted_model,
+    mark_not_interested,
+    reader_tags,
+    save_papers,
+)
 from dailypapers.web import create_app
 
 FACES = ["2606.32040", "2606.31703"]
+SPEECH = ["2606.20650", "2606.22811", "2606.23285"]  # speech synthesis (cs.CL)
 
 
 def test_for_you_ranks_the_day_with_reasons(
@@ -36,9 +45,9 @@ def test_for_you_ranks_the_day_with_reasons(
     ids = [e["entry"]["paper"]["id"] for e in data["entries"]]
     assert data["learned"] and data["key"] == "2026-07-01"
     assert "2606.31201" not in ids and not set(ids) & set(FACES)
-    assert all(e["reason"].startswith("close to «") for e in data["entries"])
+    assert all("close to «" in e["reason"] for e in data["entries"])
     html = site.get("/for-you").text
-    assert html.count("Why: close to «") == len(ids)
+    assert html.count("close to «") == len(ids)
     week = site.get("/for-you.json?week=2026-W26").json()
     assert week["period"] == "week" and len(week["entries"]) == 30
     assert site.get("/for-you.json?week=26").status_code == 400
@@ -71,3 +80,57 @@ def test_recommend_json_is_rate_limited_per_address(store: Store) -> None:
     body = {"library": FACES, "limit": 1}
     answers = [site.post("/recommend.json", json=body).status_code for _ in range(3)]
     assert answers == [200, 200, 429]
+
+
+def queued_fits(store: Store) -> list[str]:
+    with store.read() as connection:
+        return [j.key for j in list_jobs(connection) if j.kind == FIT_JOB and j.state == "queued"]
+
+
+def test_the_model_is_kept_and_fitted_again_by_a_worker_when_the_library_changes(
+    store: Store, site: TestClient, sign_in: Callable[..., User]
+) -> None:
+    load_demo_if_empty(store)
+    reader = sign_in(site)
+    now = datetime.now(UTC)
+    with store.transaction() as connection:
+        save_papers(connection, reader.id, "faces", FACES, now)
+    first = site.get("/for-you.json").json()  # none kept: fitted now, and kept
+    with store.read() as connection:
+        kept = fitted_model(connection, reader.id)
+        assert kept is not None
+        assert kept.library_key == library_key(reader_library(connection, reader.id, now))
+    assert site.get("/for-you.json").json() == first and queued_fits(store) == []
+
+    with store.transaction() as connection:  # the library changes: another topic
+        save_papers(connection, reader.id, "speech", SPEECH, now)
+    stale = site.get("/for-you.json").json()  # ranked with the kept model, a fit asked for
+    assert queued_fits(store) == [f"{FIT_JOB}:{reader.id}"]
+    with store.read() as connection:
+        assert fitted_model(connection, reader.id) == kept
+    assert fit_reader(store, reader.id, now)  # what the `for-you` job does
+    fresh = site.get("/for-you.json").json()
+    with store.read() as connection:
+        assert fitted_model(connection, reader.id).library_key != kept.library_key
+    assert [e["reason"] for e in fresh["entries"]] != [e["reason"] for e in stale["entries"]]
+    assert any("in your tag speech" in e["reason"] for e in fresh["entries"])
+
+
+def test_the_for_you_feed_opens_with_its_secret_only(
+    store: Store, site: TestClient, sign_in: Callable[..., User]
+) -> None:
+    load_demo_if_empty(store)
+    reader = sign_in(site)
+    with store.transaction() as connection:
+        save_papers(connection, reader.id, "faces", FACES, datetime.now(UTC))
+    page = site.get("/for-you.json").json()
+    assert page["feed"].startswith("/feeds/for-you/") and page["feed"] in site.get("/for-you").text
+    anonymous = TestClient(site.app)
+    feed = feedparser.parse(anonymous.get(page["feed"]).text)
+    shown = [e["entry"]["paper"]["id"] for e in page["entries"]]
+    assert [e.link.rsplit("/", 1)[-1] for e in feed.entries] == shown
+    assert anonymous.get("/feeds/for-you/not-the-secret.atom").status_code == 404
+    assert anonymous.get(f"/feeds/for-you/{'x' * 65}.atom").status_code == 404
+    other = TestClient(site.app)
+    sign_in(other, "bob")
+    assert other.get("/for-you.json").json()["feed"] != page["feed"]

@@ -6,7 +6,8 @@ The pipeline, in order: `announcements` stores the day's listing feed and asks f
 `enrich` of that day (metadata over OAI-PMH, then the arXiv API for what is still
 missing), which asks for `index` (keyword index, then the embeddings split into `embed`
 batches that any worker takes); `digests` waits for all of it. `backfill` chunks bring in
-the history of a newly followed category; `hf-daily` the day's Hugging Face picks.
+the history of a newly followed category; `hf-daily` the day's Hugging Face picks;
+`for-you` fits a reader's model again after their library changed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, select
 
 from dailypapers.clock import Clock
 from dailypapers.config import Settings
+from dailypapers.for_you import FIT_JOB, fit_reader
 from dailypapers.ingest.bulk import ImportReport, store_records
 from dailypapers.ingest.errors import IngestError
 from dailypapers.ingest.harvest import HarvestRequest, harvest
@@ -81,7 +83,7 @@ UPDATE_STAGES = (
     (ENRICH, HF_DAILY, BACKFILL),
     (INDEX,),
     (EMBED,),
-    (DIGESTS, PRUNE),
+    (DIGESTS, PRUNE, FIT_JOB),
 )
 UPDATE_KINDS = frozenset(kind for stage in UPDATE_STAGES for kind in stage)
 
@@ -133,6 +135,7 @@ def handlers(site: Site) -> dict[str, Handler]:
         HF_DAILY: import_hf_daily,
         PRUNE: prune,
         REPLY_MAILS: send_replies,
+        FIT_JOB: fit_for_you,
     }
     chosen = {kind: partial(run, site) for kind, run in kinds.items()}
     for kind in TALK_TO_ARXIV:
@@ -480,6 +483,11 @@ def send_replies(site: Site, job: JobContext) -> Outcome:
     failed = "; ".join(f"reply {reply}: {reason}" for reply, reason in report.failed)
     result = f"{report.sent} sent, {report.retrying} to retry, {report.skipped} not wanted"
     return Outcome(result + (f"; failed: {failed}" if failed else ""), now + REPLY_MAILS_EVERY)
+
+
+def fit_for_you(site: Site, job: JobContext) -> Outcome:
+    fitted = fit_reader(site.store, job.payload["user_id"], job.now())
+    return Outcome("fitted" if fitted else "nothing to learn from yet")
 
 
 # --- other sources and upkeep -------------------------------------------------------------

@@ -180,7 +180,9 @@ class DigestRun:
             done = settled(connection, sorted(keys))
             since = min(d for _, d in plan) - timedelta(days=LOOKBACK_DAYS)
             last_sent = last_digest_days(connection, since)
-            composer = DigestComposer(connection, self.settings.base_url, self.now, search)
+            composer = DigestComposer(
+                connection, self.settings.base_url, self.now, search, self.store
+            )
             for subscriber, day in plan:
                 if (subscriber.id, period_key(subscriber.frequency, day)) in done:
                     self.report.earlier += 1

@@ -19,10 +19,18 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
-from dailypapers.for_you import reader_library, recommend
+from dailypapers.for_you import (
+    Candidates,
+    fit_library,
+    period_candidates,
+    reader_library,
+    reader_model,
+    recommend,
+)
 from dailypapers.models import Paper, Subscriber
 from dailypapers.periods import Period, day_period, month_period, period_path, week_period
 from dailypapers.ranking.trending import order_papers
+from dailypapers.storage import Store
 from dailypapers.storage.feed import days_of
 from dailypapers.storage.papers import get_papers
 from dailypapers.storage.votes import trending_scores, vote_counts
@@ -147,8 +155,10 @@ class DigestComposer:
         base_url: str,
         now: datetime,
         search: SearchFunction | None = None,
+        store: Store | None = None,  # where readers' models are kept (None: fitted for the run)
     ) -> None:
         self.connection = connection
+        self.store = store
         self.base_url = base_url.rstrip("/")
         self.now = now
         self.search = search
@@ -159,6 +169,7 @@ class DigestComposer:
         self._matches: dict[tuple[str, date, date], list[str]] = {}
         self._views: dict[str, DigestPaper] = {}
         self._upvotes: dict[str, int] = {}
+        self._candidates: dict[tuple[date, date], Candidates] = {}
 
     def compose(self, subscriber: Subscriber, day: date, last_sent: date | None) -> Digest | None:
         """`subscriber`'s digest for `day`, or None when there is nothing new to send."""
@@ -197,7 +208,15 @@ class DigestComposer:
         known = reader_library(self.connection, who.user_id, self.now)
         if not any(k.label > 0 for k in known):
             return None
-        found = recommend(self.connection, known, *window, FOR_YOU_LIMIT)
+        if self.store is None:
+            model = fit_library(self.connection, known)
+        else:
+            model = reader_model(
+                self.store, self.connection, who.user_id, known, self.now, fit_now=True
+            )
+        if window not in self._candidates:
+            self._candidates[window] = period_candidates(self.connection, *window)
+        found = recommend(self.connection, known, model, self._candidates[window], FOR_YOU_LIMIT)
         shown = [r for r in found if r.id in feed.papers]
         if not shown:
             return None

@@ -1,4 +1,5 @@
-"""A reader's library: tags of saved papers, and the papers marked "not interested"."""
+"""A reader's library: tags of saved papers, the papers marked "not interested", and what
+"for you" keeps per reader (its feed's secret, the model fitted from the library)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, update
 
 from dailypapers.storage.papers import as_utc
-from dailypapers.storage.schema import library_items, library_tags, not_interested
+from dailypapers.storage.schema import for_you, library_items, library_tags, not_interested
 from dailypapers.storage.upserts import insert_for
 from dailypapers.storage.votes import id_chunks
 
@@ -167,3 +168,46 @@ def current_tag(connection: Connection, user_id: int) -> str | None:
         .limit(1)
     )
     return connection.scalar(query)
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    library_key: str  # the state of the library it was fitted from
+    model: bytes
+    fitted_at: datetime
+
+
+def for_you_secret(connection: Connection, user_id: int) -> str | None:
+    """The secret of the reader's private "for you" feed, if it was made."""
+    return connection.scalar(select(for_you.c.feed_secret).where(for_you.c.user_id == user_id))
+
+
+def make_for_you_secret(connection: Connection, user_id: int) -> str:
+    """The secret of the reader's private "for you" feed, made on first use."""
+    statement = insert_for(connection.dialect.name, for_you).on_conflict_do_nothing()
+    connection.execute(statement.values(user_id=user_id, feed_secret=secrets.token_urlsafe(24)))
+    return str(for_you_secret(connection, user_id))
+
+
+def reader_of_for_you_secret(connection: Connection, secret: str) -> int | None:
+    query = select(for_you.c.user_id).where(for_you.c.feed_secret == secret)
+    return connection.scalar(query)
+
+
+def fitted_model(connection: Connection, user_id: int) -> FittedModel | None:
+    query = select(for_you.c.library_key, for_you.c.model, for_you.c.fitted_at).where(
+        for_you.c.user_id == user_id, for_you.c.model.is_not(None)
+    )
+    row = connection.execute(query).first()
+    return FittedModel(row[0], bytes(row[1]), as_utc(row[2]) or row[2]) if row else None
+
+
+def keep_model(
+    connection: Connection, user_id: int, library_key: str, model: bytes, now: datetime
+) -> None:
+    make_for_you_secret(connection, user_id)
+    connection.execute(
+        update(for_you)
+        .where(for_you.c.user_id == user_id)
+        .values(library_key=library_key, model=model, fitted_at=now)
+    )

@@ -79,6 +79,16 @@ def paper_hidden(connection: Connection, paper_id: str) -> bool | None:
     return None if hidden is None else bool(hidden)
 
 
+def authors_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each paper's authors, in order, without loading the rest of it."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        query = select(papers.c.id, papers.c.authors).where(papers.c.id.in_(chunk))
+        found.update({paper: list(authors or []) for paper, authors in connection.execute(query)})
+    return found
+
+
 def stored_ids(connection: Connection, ids: Sequence[str]) -> set[str]:
     """Those of `ids` that are stored."""
     found: set[str] = set()

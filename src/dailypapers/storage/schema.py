@@ -444,3 +444,13 @@ not_interested = Table(
     Column("marked_at", MOMENT, nullable=False),
     sqlite_with_rowid=False,
 )
+
+for_you = Table(
+    "for_you",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("feed_secret", String(64), nullable=False, unique=True),
+    Column("library_key", String(32)),  # the library the model was fitted from
+    Column("model", LargeBinary),
+    Column("fitted_at", MOMENT),
+)

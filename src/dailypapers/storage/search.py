@@ -186,6 +186,18 @@ def paper_vectors(connection: Connection, ids: Sequence[str]) -> dict[str, np.nd
     return found
 
 
+def recent_vectors(connection: Connection, count: int, leaving_out: set[str]) -> np.ndarray:
+    """The vectors of the `count` papers embedded last (but those left out): what a reader's
+    model is fitted against, standing for the papers it will rank."""
+    query = (
+        select(embeddings.c.paper_id, embeddings.c.vector)
+        .order_by(embeddings.c.key.desc())
+        .limit(count + len(leaving_out))
+    )
+    rows = [_loaded(v) for paper_id, v in connection.execute(query) if paper_id not in leaving_out]
+    return np.asarray(rows[:count], dtype=np.float32)
+
+
 def stored_embeddings(connection: Connection) -> list[tuple[str, str, str, np.ndarray]]:
     """Every embedding as (paper id, model, text hash, vector)."""
     query = select(

@@ -108,10 +108,14 @@ def _listed(connection: Connection, ids: list[str], user_id: int | None) -> list
     return list_page(connection, days, "newest", 1, user_id, size=max(len(days), 1)).entries
 
 
-def entries_of(connection: Connection, user_id: int | None, ids: list[str]) -> list[EntryOut]:
+def ordered_entries(connection: Connection, user_id: int | None, ids: list[str]) -> list[FeedEntry]:
     """The papers as lists show them, in the order given."""
     by_id = {entry.paper.id: entry for entry in _listed(connection, ids, user_id)}
-    return [EntryOut.of(by_id[i]) for i in ids if i in by_id]
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def entries_of(connection: Connection, user_id: int | None, ids: list[str]) -> list[EntryOut]:
+    return [EntryOut.of(entry) for entry in ordered_entries(connection, user_id, ids)]
 
 
 def _login(request: Request) -> Response:
