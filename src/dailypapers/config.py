@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=2000, description="Papers written per transaction in bulk imports."
     )
+    page_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Megabytes of pages each `serve` worker keeps for anonymous readers (a "
+        "paper's page is ~20 KB); 0 keeps none.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
     trusted_proxies: str = Field(

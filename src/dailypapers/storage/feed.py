@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import orjson
@@ -55,6 +56,27 @@ def days_of(connection: Connection, first: date, last: date) -> dict[str, date]:
     for paper_id, moment in connection.execute(submitted):
         found[paper_id] = as_utc(moment).date()  # type: ignore[union-attr]
     return found  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class FeedDay:
+    day: date | None  # None: neither announced nor submitted (yet)
+    hidden: bool
+
+
+def feed_day(connection: Connection, paper_id: str) -> FeedDay | None:
+    """One paper's day in the feed and whether an admin hid it; None when there is none."""
+    query = (
+        select(papers.c.announced, papers.c.hidden, submissions.c.submitted_at)
+        .outerjoin(submissions, submissions.c.paper_id == papers.c.id)
+        .where(papers.c.id == paper_id)
+    )
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    announced, hidden, submitted = row
+    day = as_utc(submitted).date() if submitted else as_date(announced)  # type: ignore[union-attr]
+    return FeedDay(day, bool(hidden))
 
 
 def feed_entries(

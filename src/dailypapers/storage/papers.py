@@ -28,6 +28,8 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
     found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    if not ids:
+        return found
     ordered = (
         ("categories", paper_categories, paper_categories.c.category, paper_categories.c.position),
         ("listed", paper_listings, paper_listings.c.day, paper_listings.c.day),
@@ -49,6 +51,8 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
 def get_papers(connection: Connection, ids: Sequence[str]) -> list[Paper]:
     """Papers by id, in the order asked; unknown ids are left out."""
     ids = list(ids)
+    if not ids:
+        return []
     rows = {row.id: row for row in connection.execute(select(papers).where(papers.c.id.in_(ids)))}
     children = _children(connection, list(rows))
     result = []

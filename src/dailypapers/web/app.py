@@ -162,7 +162,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.csrf_key = csrf_key(settings, store)
     app.state.search = SearchService(settings, store)
     app.add_middleware(BodyLimit)
-    app.add_middleware(PageCache)  # outermost but Site's own: a kept page skips the rest
+    # Outermost but Site's own: a kept page skips the rest.
+    app.add_middleware(PageCache, budget=settings.page_cache_mb * 2**20)
     _install_error_pages(app)
     api_docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

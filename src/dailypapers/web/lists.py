@@ -21,16 +21,18 @@ from dailypapers.search.highlight import excerpt
 from dailypapers.search.query import QueryError
 from dailypapers.search.service import Mode, SearchResults, SearchService
 from dailypapers.storage.feed import (
+    FeedDay,
     author_days,
     category_days,
     days_of,
+    feed_day,
     feed_entries,
     in_categories,
     latest_day,
     neighbour_days,
 )
 from dailypapers.storage.library import not_interesting
-from dailypapers.storage.papers import get_papers, paper_hidden
+from dailypapers.storage.papers import get_papers
 from dailypapers.storage.views import seen_papers
 from dailypapers.storage.votes import trending_scores, vote_counts, voted_by, voted_since
 from dailypapers.web.schemas import SearchHitOut
@@ -275,20 +277,25 @@ def paper_entry(
 ) -> FeedEntry:
     """One paper with its votes, day and submission; 404 when unknown or hidden by an admin
     (unless `show_hidden`: admins see hidden papers)."""
-    check_visible(connection, paper_id, show_hidden)
-    (paper,) = get_papers(connection, [paper_id])
-    days = days_of(connection, paper.announced, paper.announced) if paper.announced else {}
-    day = days.get(paper.id) or paper.announced or datetime.now(UTC).date()
-    return list_page(connection, {paper.id: day}, "newest", 1, viewer).entries[0]
+    shown = check_visible(connection, paper_id, show_hidden)
+    return entry_on_day(connection, paper_id, shown, viewer)
 
 
-def check_visible(connection: Connection, paper_id: str, show_hidden: bool = False) -> bool:
+def entry_on_day(
+    connection: Connection, paper_id: str, shown: FeedDay, viewer: int | None = None
+) -> FeedEntry:
+    """A paper check_visible let through, with its votes and submission."""
+    day = shown.day or datetime.now(UTC).date()
+    return list_page(connection, {paper_id: day}, "newest", 1, viewer).entries[0]
+
+
+def check_visible(connection: Connection, paper_id: str, show_hidden: bool = False) -> FeedDay:
     """404 unless the paper exists and is not hidden (hidden ones too with `show_hidden`);
-    returns whether it is hidden."""
-    hidden = paper_hidden(connection, paper_id)
-    if hidden is None or (hidden and not show_hidden):
+    returns its day in the feed and whether it is hidden."""
+    found = feed_day(connection, paper_id)
+    if found is None or (found.hidden and not show_hidden):
         raise HTTPException(404, f"no paper {paper_id}")
-    return hidden
+    return found
 
 
 def author_papers(connection: Connection, name: str, limit: int) -> dict[str, date]:

@@ -80,13 +80,14 @@ class CachedPage:
 
 
 class PageCache:
-    """ASGI middleware keeping the most recently used shared pages of this worker process;
-    pages of older versions simply age out."""
+    """ASGI middleware keeping the most recently used shared pages of this worker process, up
+    to `budget` bytes of bodies; pages of older versions simply age out."""
 
-    def __init__(self, app: ASGIApp, size: int = 64) -> None:
+    def __init__(self, app: ASGIApp, budget: int = 64 * 2**20) -> None:
         self.app = app
-        self.size = size
+        self.budget = budget
         self._pages: OrderedDict[Key, CachedPage] = OrderedDict()
+        self._held = 0  # bytes of the bodies kept
         self._lock = Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -136,9 +137,13 @@ class PageCache:
 
     def _put(self, key: Key, page: CachedPage) -> None:
         with self._lock:
+            replaced = self._pages.pop(key, None)
+            self._held -= len(replaced.body) if replaced else 0
             self._pages[key] = page
-            if len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            self._held += len(page.body)
+            while self._held > self.budget and self._pages:
+                _, oldest = self._pages.popitem(last=False)
+                self._held -= len(oldest.body)
 
 
 def _signed_in(request: Request) -> bool:

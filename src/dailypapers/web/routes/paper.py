@@ -17,13 +17,13 @@ from dailypapers.models import User
 from dailypapers.search.service import SearchService
 from dailypapers.storage import Store
 from dailypapers.storage.comments import paper_comments
-from dailypapers.storage.papers import paper_hidden
 from dailypapers.storage.profiles import voters
 from dailypapers.storage.views import record_view
 from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, ViewerDep
-from dailypapers.web.lists import check_visible, code_links, hits_out, paper_entry
+from dailypapers.web.lists import check_visible, code_links, entry_on_day, hits_out, paper_entry
+from dailypapers.web.page_cache import share_with_anonymous
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, same_site_referer, wants_json
 from dailypapers.web.schemas import EntryOut, PaperPage, VoteOut
@@ -38,15 +38,15 @@ def paper_page(
     connection: Connection, paper_id: str, viewer: User | None, search: SearchService
 ) -> PaperPage:
     """What a paper's page shows; 404 for an unknown paper, or a hidden one but to admins."""
-    is_admin = viewer is not None and viewer.is_admin
-    entry = paper_entry(connection, paper_id, viewer.id if viewer else None, show_hidden=is_admin)
+    shown = check_visible(connection, paper_id, show_hidden=viewer is not None and viewer.is_admin)
+    entry = entry_on_day(connection, paper_id, shown, viewer.id if viewer else None)
     nearest = search.similar(paper_id, SIMILAR_ON_PAGE, encode=False, connection=connection)
     names = voters(connection, paper_id, UPVOTERS_ON_PAGE)
     return PaperPage(
         entry=EntryOut.of(entry),
         code_links=code_links(entry.paper),
         comments=threaded(paper_comments(connection, paper_id)),
-        hidden=paper_hidden(connection, paper_id) or False,
+        hidden=shown.hidden,
         similar=hits_out(connection, search, nearest),
         upvoters=names,
         other_upvotes=max(entry.upvotes - len(names), 0),
@@ -91,6 +91,8 @@ def paper(
     response = show_paper(request, connection, paper_id, viewer, search)
     if viewer is not None:
         _remember_view(store, connection, viewer.id, paper_id)
+    else:
+        share_with_anonymous(request)  # PageCache keeps HTML only
     return response
 
 
