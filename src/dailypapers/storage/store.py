@@ -5,8 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -76,6 +77,12 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one write lock, and its busy handler lets newcomers overtake writers
+        # that sleep between tries (up to 100 ms): 1 s tails for votes. This process's
+        # writers queue for it in turn instead; other processes still meet the busy handler.
+        self._writers: AbstractContextManager[object] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @property
     def dialect(self) -> str:
@@ -103,12 +110,15 @@ class Store:
 
     @contextmanager
     def _begun(self, connection: Connection | None) -> Iterator[Connection]:
+        """A transaction on `connection`, or on one from the pool. The pool's connection is
+        checked out before queueing: a writer in turn must never wait for a connection held
+        by a request queueing behind it."""
         if connection is None:
-            with self.engine.begin() as connection:
-                yield connection
+            with self.engine.connect() as fresh, self._writers, fresh.begin():
+                yield fresh
             return
         connection.commit()
-        with connection.begin():
+        with self._writers, connection.begin():
             yield connection
 
     @contextmanager
