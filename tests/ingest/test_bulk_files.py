@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -15,6 +17,7 @@ from dailypapers.storage import Store
 from dailypapers.storage.papers import count_papers, get_paper, get_submissions, stats
 from tests.conftest import shared
 
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = "fixtures/kaggle-snapshot/arxiv-metadata-oai-snapshot-sample.jsonl"
 HF_DAILY = "fixtures/hf-daily-papers/daily_papers-2026-06-12.json"
 
@@ -199,3 +202,17 @@ def test_two_workers_store_every_record_in_order(store: Store, tmp_path: Path) -
     assert (report.papers, report.skipped) == (102, 1)
     assert report.skip_reasons == [f"{path}:51: ValueError: field 'id' must be a string"]
     assert papers_in(store) == 102
+
+
+def test_a_worker_that_dies_ends_the_import_with_its_reason(
+    database_url: str, store: Store, tmp_path: Path
+) -> None:
+    """Blocks left in the dead worker's queue must not keep the process from exiting."""
+    from tests.ingest.dying_parser import EXIT_CODE
+
+    path = write_lines(tmp_path / "big.jsonl", listing_lines(2000))  # more than a pipe holds
+    command = [sys.executable, "-m", "tests.ingest.dying_parser", database_url, str(path)]
+    ended = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ended.returncode == 0, ended.stderr
+    assert ended.stdout.strip() == f"import worker died (exit code {EXIT_CODE})"
+    assert papers_in(store) == 0

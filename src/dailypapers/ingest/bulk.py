@@ -261,6 +261,11 @@ class _Workers:
         for process in self.processes:
             process.terminate()
             process.join()
+        for unread in (self.todo, self.done):
+            # Blocks still in a pipe nobody reads: the queue's feeder thread would wait on
+            # them at exit, and the process would hang instead of ending with the error.
+            unread.cancel_join_thread()
+            unread.close()
 
 
 def import_json_lines(
