@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -44,3 +45,40 @@ def test_a_write_past_the_busy_timeout_is_a_503(
     assert "busy" in response.json()["error"]
     with store.read() as connection:
         assert connection.scalar(select(func.count()).select_from(votes)) == 0
+
+
+def test_a_write_waiting_past_the_busy_timeout_for_this_process_is_a_503(
+    store: Store, site: TestClient, sign_in: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process's writers queue for their turn at SQLite's lock, and give up as SQLite's
+    busy handler would: a job of `serve` holding a long transaction."""
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    paper = make_paper()
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    sign_in(site)
+    token = csrf(site)
+    monkeypatch.setattr("dailypapers.storage.store.BUSY_TIMEOUT_S", 0.2)
+    holding, done = threading.Event(), threading.Event()
+
+    def long_job() -> None:
+        with store.transaction():
+            holding.set()
+            done.wait(30)
+
+    job = threading.Thread(target=long_job)
+    job.start()
+    try:
+        assert holding.wait(30)
+        response = site.post(
+            f"/papers/{paper.id}/vote",
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        )
+    finally:
+        done.set()
+        job.join()
+    assert response.status_code == 503 and "busy" in response.json()["error"]
+    with store.read() as connection:
+        assert connection.scalar(select(func.count()).select_from(votes)) == 0
+    assert site.post(f"/papers/{paper.id}/vote", headers={"X-CSRF-Token": token}).is_success

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -16,12 +16,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from dailypapers.storage import schema
 from dailypapers.storage.bulk import json_text
 from dailypapers.storage.locks import advisory_key, file_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 30.0  # a writer waits this long for SQLite's write lock, then fails
 MIGRATION_WAIT_S = 600.0  # for another process's migration (an index over millions of rows)
 
 
@@ -41,7 +43,7 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     # First: a process opening the file while another creates it or turns on WAL waits.
     # Writers queue for the one write lock; under heavy load on two cores a vote waited
     # over 10 s, so the wait is generous (past it the site answers 503, never loses data).
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000:.0f}")
     # Rows carry ~1 KB abstracts: 16 KB pages write them ~30% faster than 4 KB ones.
     # Takes effect when the file is created (a no-op afterwards, and in WAL mode).
     cursor.execute("PRAGMA page_size=16384")
@@ -80,9 +82,7 @@ class Store:
         # SQLite has one write lock, and its busy handler lets newcomers overtake writers
         # that sleep between tries (up to 100 ms): 1 s tails for votes. This process's
         # writers queue for it in turn instead; other processes still meet the busy handler.
-        self._writers: AbstractContextManager[object] = (
-            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -114,12 +114,27 @@ class Store:
         checked out before queueing: a writer in turn must never wait for a connection held
         by a request queueing behind it."""
         if connection is None:
-            with self.engine.connect() as fresh, self._writers, fresh.begin():
+            with self.engine.connect() as fresh, self._writer_turn(), fresh.begin():
                 yield fresh
             return
         connection.commit()
-        with self._writers, connection.begin():
+        with self._writer_turn(), connection.begin():
             yield connection
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """This process's turn at SQLite's write lock; failing, after as long as SQLite's
+        busy handler would wait, as SQLite itself does (the site answers 503)."""
+        if self._writers is None:
+            yield
+            return
+        if not self._writers.acquire(timeout=BUSY_TIMEOUT_S):
+            busy = sqlite3.OperationalError("database is locked (by this process's writers)")
+            raise OperationalError("BEGIN", None, busy)
+        try:
+            yield
+        finally:
+            self._writers.release()
 
     @contextmanager
     def read(self, connection: Connection | None = None) -> Iterator[Connection]:
