@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -22,6 +20,7 @@ from dailypapers.storage import Store
 from dailypapers.storage.papers import set_paper_hidden
 from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
+from tests.held import held_elsewhere
 from tests.search.conftest import CountingEncoder
 
 
@@ -104,18 +103,8 @@ def test_a_search_waits_for_the_process_writing_the_keyword_index(
     with store.transaction() as connection:
         upsert_papers(connection, [paper])
     other_process = KeywordIndex(service.keyword.path, TITLE_BOOST)
-    holding = threading.Event()
-
-    def hold_the_writer() -> None:
-        with other_process.writer():
-            holding.set()
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=hold_the_writer)
-    thread.start()
-    holding.wait()
-    assert ids(service, "lensing quasars", "keyword") == [paper.id]
-    thread.join()
+    with held_elsewhere(other_process.writer, release_after=0.5):
+        assert ids(service, "lensing quasars", "keyword") == [paper.id]
 
 
 def test_dense_search_within_a_small_category_finds_all_of_it(

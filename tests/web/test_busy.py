@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +13,7 @@ from dailypapers.storage import Store
 from dailypapers.storage.schema import votes
 from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
+from tests.held import held_elsewhere
 from tests.web.conftest import csrf
 
 
@@ -60,24 +60,11 @@ def test_a_write_waiting_past_the_busy_timeout_for_this_process_is_a_503(
     sign_in(site)
     token = csrf(site)
     monkeypatch.setattr("dailypapers.storage.store.BUSY_TIMEOUT_S", 0.2)
-    holding, done = threading.Event(), threading.Event()
-
-    def long_job() -> None:
-        with store.transaction():
-            holding.set()
-            done.wait(30)
-
-    job = threading.Thread(target=long_job)
-    job.start()
-    try:
-        assert holding.wait(30)
+    with held_elsewhere(store.transaction):  # a long job
         response = site.post(
             f"/papers/{paper.id}/vote",
             headers={"X-CSRF-Token": token, "Accept": "application/json"},
         )
-    finally:
-        done.set()
-        job.join()
     assert response.status_code == 503 and "busy" in response.json()["error"]
     with store.read() as connection:
         assert connection.scalar(select(func.count()).select_from(votes)) == 0
