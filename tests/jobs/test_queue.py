@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dailypapers.jobs import queue
 from dailypapers.storage import Store
-from dailypapers.storage.store import data_version
+from dailypapers.storage.store import versions
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 LEASE_S = 10.0
@@ -66,7 +66,7 @@ def test_claims_and_leases_leave_the_data_version_and_so_the_page_cache_alone(
     store: Store,
 ) -> None:
     with store.read() as connection:
-        before = data_version(connection)
+        before = versions(connection).data
     add(store, "a")
     claimed = queue.claim(store, "w1", T0, LEASE_S)
     assert claimed is not None
@@ -75,7 +75,7 @@ def test_claims_and_leases_leave_the_data_version_and_so_the_page_cache_alone(
     queue.register_worker(store, "w1", "host", 1, "cpu", T0)
     queue.heartbeat(store, "w1", later(3), None)
     with store.read() as connection:
-        assert data_version(connection) == before
+        assert versions(connection).data == before
 
 
 def test_a_lease_that_runs_out_makes_the_job_another_workers(store: Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from dailypapers.storage import Store
+from dailypapers.storage import Store, open_store
 from dailypapers.storage.schema import votes
 from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
@@ -48,10 +48,14 @@ def test_a_write_past_the_busy_timeout_is_a_503(
 
 
 def test_a_write_waiting_past_the_busy_timeout_for_this_process_is_a_503(
-    store: Store, site: TestClient, sign_in: Callable, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    store: Store,
+    site: TestClient,
+    sign_in: Callable,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """This process's writers queue for their turn at SQLite's lock, and give up as SQLite's
-    busy handler would: a job of `serve` holding a long transaction."""
+    busy handler would: a job of `serve` (on a Store of its own) holding a long transaction."""
     if store.dialect != "sqlite":
         pytest.skip("SQLite's single write lock")
     paper = make_paper()
@@ -60,11 +64,15 @@ def test_a_write_waiting_past_the_busy_timeout_for_this_process_is_a_503(
     sign_in(site)
     token = csrf(site)
     monkeypatch.setattr("dailypapers.storage.store.BUSY_TIMEOUT_S", 0.2)
-    with held_elsewhere(store.transaction):  # a long job
-        response = site.post(
-            f"/papers/{paper.id}/vote",
-            headers={"X-CSRF-Token": token, "Accept": "application/json"},
-        )
+    jobs = open_store(database_url)
+    try:
+        with held_elsewhere(jobs.transaction):  # a long job
+            response = site.post(
+                f"/papers/{paper.id}/vote",
+                headers={"X-CSRF-Token": token, "Accept": "application/json"},
+            )
+    finally:
+        jobs.close()
     assert response.status_code == 503 and "busy" in response.json()["error"]
     with store.read() as connection:
         assert connection.scalar(select(func.count()).select_from(votes)) == 0

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from dailypapers.config import Settings
 from dailypapers.demo import load_demo_if_empty
 from dailypapers.storage import Store
-from dailypapers.storage.store import data_version
+from dailypapers.storage.store import versions
 from dailypapers.storage.users import create_user
 from dailypapers.storage.votes import add_vote
 from dailypapers.web import create_app
@@ -48,13 +48,13 @@ def counted_statements(store: Store) -> Iterator[list[str]]:
 
 def test_every_transaction_moves_the_version_on(store: Store) -> None:
     with store.read() as connection:
-        before = data_version(connection)
+        before = versions(connection).data
     with store.transaction() as connection:
         create_user(connection, "ada", "unused", datetime.now(UTC), False)
     with store.transaction():
         pass  # what a transaction did is not looked at: committing is enough
     with store.read() as connection:
-        assert data_version(connection) == before + 2
+        assert versions(connection).data == before + 2
 
 
 def test_a_repeated_anonymous_page_costs_one_query(store: Store, site: TestClient) -> None:

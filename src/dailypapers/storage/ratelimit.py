@@ -56,7 +56,7 @@ def enforce(store: Store, rules: Sequence[Rule], now: float) -> None:
     """Count this request under every rule, or raise RateLimited for the first it breaks
     (counting nothing). Its own transaction, which leaves the data version alone: counts
     change no page."""
-    with store.engine.begin() as connection:
+    with store.bookkeeping() as connection:
         for rule in rules:
             retry_after = _hit(connection, rule, now)
             if retry_after is not None:
@@ -65,7 +65,7 @@ def enforce(store: Store, rules: Sequence[Rule], now: float) -> None:
 
 def forget_expired(store: Store, now: float) -> int:
     """Drop the counts of windows that have ended; returns how many."""
-    with store.engine.begin() as connection:
+    with store.bookkeeping() as connection:
         gone = delete(rate_limit_hits).where(rate_limit_hits.c.expires_at <= int(now))
         return connection.execute(gone).rowcount
 

@@ -178,13 +178,25 @@ comments = Table(
     Column("hidden", Boolean, nullable=False, server_default=false()),
 )
 
-# One row: moved on by every write transaction (Store.transaction), so that pages cached
-# for anonymous readers are rebuilt after any change, made by any process.
+# Row 1: moved on by every write transaction (Store.transaction), so that pages cached for
+# anonymous readers are rebuilt after any change, made by any process. Row 2: moved on by
+# every vote instead (storage.votes.mark_vote), which also leaves a mark in vote_marks.
 data_version = Table(
     "data_version",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
+)
+DATA_ROW, VOTES_ROW = 1, 2
+
+# The paper and feed day of each recent vote, by the votes version it moved on to: a cached
+# page showing neither is still right after it (web.page_cache).
+vote_marks = Table(
+    "vote_marks",
+    metadata,
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("paper_id", String(64), nullable=False),
+    Column("day", Date),
 )
 
 Index("ix_sessions_user", sessions.c.user_id)

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -74,15 +75,27 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+# SQLite has one write lock, and its busy handler lets newcomers overtake writers that sleep
+# between tries (up to 100 ms): 1 s tails for votes. This process's writers of a database
+# (every Store of it: `serve` has one for the site and one for its jobs) queue for it in turn
+# instead; other processes still meet the busy handler.
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writers_of(engine: Engine) -> threading.RLock:
+    database = engine.url.database or ""
+    key = str(Path(database).resolve()) if database and database != ":memory:" else str(id(engine))
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.RLock())
+
+
 class Store:
     """An engine plus what the application needs around it; transactions belong to the caller."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # SQLite has one write lock, and its busy handler lets newcomers overtake writers
-        # that sleep between tries (up to 100 ms): 1 s tails for votes. This process's
-        # writers queue for it in turn instead; other processes still meet the busy handler.
-        self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._writers = _writers_of(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -100,6 +113,13 @@ class Store:
         with self._begun(connection) as begun:
             yield begun
             begun.execute(_NEXT_VERSION)
+
+    @contextmanager
+    def voting(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """A vote: it moves the votes version (storage.votes.mark_vote) instead of the data
+        version, so that only the cached pages showing its paper are made again."""
+        with self._begun(connection) as begun:
+            yield begun
 
     @contextmanager
     def bookkeeping(self, connection: Connection | None = None) -> Iterator[Connection]:
@@ -220,13 +240,25 @@ def _same_file(path: Path, database_file: Path) -> bool:
         return False
 
 
-_NEXT_VERSION = update(schema.data_version).values(version=schema.data_version.c.version + 1)
+_NEXT_VERSION = (
+    update(schema.data_version)
+    .where(schema.data_version.c.id == schema.DATA_ROW)
+    .values(version=schema.data_version.c.version + 1)
+)
 
 
-def data_version(connection: Connection) -> int:
-    """Changes whenever a transaction commits: a key for anything cached from the database.
-    Read it before the data it keys, so that the data is never older than the version."""
-    return int(connection.execute(select(schema.data_version.c.version)).scalar_one())
+@dataclass(frozen=True)
+class Versions:
+    data: int  # changes whenever a transaction commits
+    votes: int  # changes whenever a vote does (storage.votes.mark_vote)
+
+
+def versions(connection: Connection) -> Versions:
+    """Keys for anything cached from the database. Read them before the data they key, so
+    that the data is never older than the versions."""
+    table = schema.data_version
+    rows = dict(connection.execute(select(table.c.id, table.c.version)).all())
+    return Versions(int(rows[schema.DATA_ROW]), int(rows[schema.VOTES_ROW]))
 
 
 def open_store(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from dailypapers.ranking.trending import WINDOW, day_start, hours_since, trending_score
 from dailypapers.storage.papers import as_date, as_utc
-from dailypapers.storage.schema import papers, submissions, votes
+from dailypapers.storage.schema import (
+    VOTES_ROW,
+    data_version,
+    papers,
+    submissions,
+    vote_marks,
+    votes,
+)
 from dailypapers.storage.upserts import insert_for
 
 
@@ -22,6 +29,40 @@ def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime)
         statement.values(values), execution_options={"preserve_rowcount": True}
     )
     return inserted.rowcount == 1
+
+
+MARKS_KEPT = 10_000  # a cached page older than this many votes is made again
+
+
+def mark_vote(connection: Connection, paper_id: str, day: date | None) -> None:
+    """In a vote's transaction (Store.voting): move the votes version on and mark the paper
+    and its feed day with it. The counter's row stays locked until the vote commits, so marks
+    commit in the order of their versions, which a cached page's check relies on."""
+    moved = (
+        update(data_version)
+        .where(data_version.c.id == VOTES_ROW)
+        .values(version=data_version.c.version + 1)
+        .returning(data_version.c.version)
+    )
+    version = connection.execute(moved).scalar_one()
+    connection.execute(insert(vote_marks).values(version=version, paper_id=paper_id, day=day))
+    connection.execute(delete(vote_marks).where(vote_marks.c.version <= version - MARKS_KEPT))
+
+
+def votes_marked(
+    connection: Connection, since: int, paper_id: str | None, days: tuple[date, date] | None
+) -> bool:
+    """Whether a vote after votes version `since` was for `paper_id` or a paper of `days`
+    (first, last); True when marks that old are gone."""
+    shows = []
+    if paper_id is not None:
+        shows.append(vote_marks.c.paper_id == paper_id)
+    if days is not None:
+        shows.append(vote_marks.c.day.between(*days))
+    touched = select(vote_marks.c.version).where(vote_marks.c.version > since, or_(*shows))
+    oldest = select(func.min(vote_marks.c.version)).scalar_subquery()
+    kept_from, found = connection.execute(select(oldest, touched.exists())).one()
+    return bool(found) or (kept_from is not None and kept_from > since + 1)
 
 
 def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:

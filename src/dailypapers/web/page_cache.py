@@ -5,9 +5,13 @@ made for an anonymous reader with `share_with_anonymous`; `PageCache`, a middlew
 of the whole app, keeps it and answers the same path and query with it (one small query,
 no routing, no template) while nobody signed in asks and no data has changed.
 
-The key holds the data version (`storage.store.data_version`), which every committed write
-moves on, so a vote shows on the very next request whichever worker process serves it. The
-version is read before the page's data, so a page is never older than its key. Anonymous
+The key holds the data version (`storage.store.versions`), which every committed write but a
+vote moves on, so a change shows on the very next request whichever worker process serves
+it. A vote moves the votes version instead and marks its paper and day: a page that says
+which votes it shows (`VoteScope`: a paper's page its paper, a list its days) is kept
+through votes on other papers, one more small query telling; other pages are made again
+after any vote. The versions are read before the page's data, so a page is never older than
+what it was kept with. Anonymous
 readers' pages differ only in their CSRF token, which is swapped in on the way out: only
 pages whose token is one the site makes (a client may send any cookie) and appears nowhere
 but in the forms' csrf_token fields are kept, and the reader's token is escaped as the
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from threading import Lock
 
@@ -33,26 +37,40 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.storage import Store
-from dailypapers.storage.store import data_version
+from dailypapers.storage.store import versions
+from dailypapers.storage.votes import votes_marked
 from dailypapers.web.deps import SESSION_COOKIE, site_now
 from dailypapers.web.render import csrf_token, remember_csrf, wants_json
 
 SHARED = "dailypapers.shared_page"  # scope key: set to the page's CSRF token by a handler
 SHARED_UNTIL = "dailypapers.shared_until"  # scope key: when the shared page stops being right
+SHARED_VOTES = "dailypapers.shared_votes"  # scope key: the VoteScope of the shared page
 SITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24), as render makes
 PER_REQUEST_HEADERS = {"content-length", "set-cookie"}
 # Version, local and UTC day (a page may show either), path, query string.
 Key = tuple[int, date, date, str, str]
 
 
-def share_with_anonymous(request: Request, until: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class VoteScope:
+    """The votes a page shows: those for `paper_id` and for the papers of `days` (first,
+    last)."""
+
+    paper_id: str | None = None
+    days: tuple[date, date] | None = None
+
+
+def share_with_anonymous(
+    request: Request, until: datetime | None = None, votes_of: VoteScope | None = None
+) -> None:
     """Let PageCache keep this page: it was made for an anonymous reader, as HTML; with
-    `until`, only until then (an aware time of the site's clock)."""
+    `until`, only until then (an aware time of the site's clock); with `votes_of`, through
+    votes for other papers (without, it is made again after any vote)."""
     token = csrf_token(request)
     if SITE_TOKEN.fullmatch(token):
         request.scope[SHARED] = token
-        if until is not None:
-            request.scope[SHARED_UNTIL] = until
+        request.scope[SHARED_UNTIL] = until
+        request.scope[SHARED_VOTES] = votes_of
 
 
 def _token_field(token: str) -> bytes:
@@ -65,7 +83,9 @@ class CachedPage:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     token: str  # the CSRF token it was rendered with
+    votes_seen: int  # the votes version it was made at
     until: datetime | None = None  # when it stops being right; None: while the data stays
+    votes_of: VoteScope | None = None
 
     def expired(self, request: Request) -> bool:
         return self.until is not None and site_now(request) >= self.until
@@ -98,14 +118,37 @@ class PageCache:
         if _signed_in(request) or wants_json(request):
             await self.app(scope, receive, send)
             return
-        key = await run_in_threadpool(_key, request)
+        key, votes = await run_in_threadpool(_key, request)
         page = self._get(key)
         if page is not None and not page.expired(request):
-            await page.response(request)(scope, receive, send)
-            return
-        await self._keep(key, scope, receive, send)
+            current = await self._through_votes(key, page, votes, request)
+            if current is not None:
+                await current.response(request)(scope, receive, send)
+                return
+        await self._keep(key, votes, scope, receive, send)
 
-    async def _keep(self, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _through_votes(
+        self, key: Key, page: CachedPage, votes: int, request: Request
+    ) -> CachedPage | None:
+        """The page if no vote since it was made touched what it shows; None otherwise."""
+        if page.votes_seen == votes:
+            return page
+        if page.votes_of is None:
+            return None
+        scope = page.votes_of
+        store: Store = request.app.state.store
+
+        def touched() -> bool:
+            with store.read() as connection:
+                return votes_marked(connection, page.votes_seen, scope.paper_id, scope.days)
+
+        if await run_in_threadpool(touched):
+            return None
+        current = replace(page, votes_seen=votes)
+        self._put(key, current)
+        return current
+
+    async def _keep(self, key: Key, votes: int, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app and keep the page if its handler shared it."""
         sent: list[Message] = []
 
@@ -125,7 +168,8 @@ class PageCache:
         ]
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         if body.count(token.encode()) == body.count(_token_field(token)):  # only in the forms
-            page = CachedPage(start["status"], headers, body, token, scope.get(SHARED_UNTIL))
+            until, votes_of = scope[SHARED_UNTIL], scope[SHARED_VOTES]
+            page = CachedPage(start["status"], headers, body, token, votes, until, votes_of)
             self._put(key, page)
 
     def _get(self, key: Key) -> CachedPage | None:
@@ -150,9 +194,10 @@ def _signed_in(request: Request) -> bool:
     return "authorization" in request.headers or SESSION_COOKIE in request.cookies
 
 
-def _key(request: Request) -> Key:
+def _key(request: Request) -> tuple[Key, int]:
+    """The page's key, and the votes version."""
     store: Store = request.app.state.store
     with store.read() as connection:
-        version = data_version(connection)  # first: the page's data is read after it
+        now = versions(connection)  # first: the page's data is read after it
     today, utc_today = date.today(), datetime.now(UTC).date()
-    return version, today, utc_today, request.url.path, request.url.query
+    return (now.data, today, utc_today, request.url.path, request.url.query), now.votes

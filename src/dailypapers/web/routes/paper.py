@@ -19,11 +19,11 @@ from dailypapers.storage import Store
 from dailypapers.storage.comments import paper_comments
 from dailypapers.storage.profiles import voters
 from dailypapers.storage.views import record_view
-from dailypapers.storage.votes import add_vote, remove_vote, vote_counts, voted_by
+from dailypapers.storage.votes import add_vote, mark_vote, remove_vote, vote_counts, voted_by
 from dailypapers.web.comments_html import threaded
 from dailypapers.web.deps import CsrfDep, ReadDep, SearchDep, StoreDep, ViewerDep
 from dailypapers.web.lists import check_visible, code_links, entry_on_day, hits_out, paper_entry
-from dailypapers.web.page_cache import share_with_anonymous
+from dailypapers.web.page_cache import VoteScope, share_with_anonymous
 from dailypapers.web.ratelimit import RateLimit
 from dailypapers.web.render import respond, same_site_referer, wants_json
 from dailypapers.web.schemas import EntryOut, PaperPage, VoteOut
@@ -92,7 +92,7 @@ def paper(
     if viewer is not None:
         _remember_view(store, connection, viewer.id, paper_id)
     else:
-        share_with_anonymous(request)  # PageCache keeps HTML only
+        share_with_anonymous(request, votes_of=VoteScope(paper_id))  # PageCache keeps HTML only
     return response
 
 
@@ -140,12 +140,15 @@ def vote(
         if json_client:  # vote.js goes to the log-in page itself
             raise HTTPException(401, "sign in first", headers={"X-Login": login})
         return RedirectResponse(login, 303)
-    with store.transaction() as connection:
-        check_visible(connection, paper_id, viewer.is_admin)
+    with store.voting() as connection:
+        shown = check_visible(connection, paper_id, viewer.is_admin)
         # toggle takes back a vote that was there already; clear takes it back in any case
         added = action != "clear" and add_vote(connection, viewer.id, paper_id, datetime.now(UTC))
-        if action == "clear" or (action == "toggle" and not added):
-            remove_vote(connection, viewer.id, paper_id)
+        removed = (action == "clear" or (action == "toggle" and not added)) and remove_vote(
+            connection, viewer.id, paper_id
+        )
+        if added or removed:
+            mark_vote(connection, paper_id, shown.day)
         upvotes = vote_counts(connection, [paper_id])[paper_id]
         voted = paper_id in voted_by(connection, viewer.id, [paper_id])
     result = VoteOut(paper_id=paper_id, upvotes=upvotes, voted=voted)

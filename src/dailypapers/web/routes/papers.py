@@ -41,7 +41,7 @@ from dailypapers.web.lists import (
     requested_period,
     trending_page,
 )
-from dailypapers.web.page_cache import share_with_anonymous
+from dailypapers.web.page_cache import VoteScope, share_with_anonymous
 from dailypapers.web.render import respond
 from dailypapers.web.schemas import EntryOut, PapersPage
 
@@ -177,7 +177,8 @@ def _period_response(
         next_announcement=fresh.next_announcement if fresh else None,
     )
     if viewer is None and sort != "trending":  # trending moves with the clock, not the data
-        share_with_anonymous(request, until=fresh.valid_until if fresh else None)
+        until = fresh.valid_until if fresh else None
+        share_with_anonymous(request, until, VoteScope(days=(period.first, period.last)))
     neighbour = {"previous": previous, "next": following}
     links = {
         **{kind: list_link(request, period_path(kind, key)) for kind, key in tabs.items()},
