@@ -68,7 +68,7 @@ from dailypapers.jobs.kinds import (
     plan_backfill,
 )
 from dailypapers.jobs.queue import JobRow, list_jobs, workers_alive
-from dailypapers.jobs.site import WORKER_ALIVE_S, site_worker, worker_thread
+from dailypapers.jobs.site import WORKER_ALIVE_S, lower_priority, site_worker, worker_thread
 from dailypapers.jobs.worker import stop_on_signals
 from dailypapers.library.formats import LibraryFormatError, parse_library
 from dailypapers.library.transfer import (
@@ -717,6 +717,7 @@ def worker(
     with _reported_errors(), _store(settings) as store:
         running = site_worker(settings, store)
         stop_on_signals(running)
+        lower_priority(settings.job_niceness)
         err.print(f"worker {escape(running.id)} on {store.url}")
         running.run_forever()
 

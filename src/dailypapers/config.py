@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         description="Seconds a worker holds a job without renewing it; a job whose worker "
         "died is claimed again after this.",
     )
+    job_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower than requests background jobs run (Unix nice: serve's "
+        "jobs thread and the encoder threads it starts, and `worker` processes), so that "
+        "indexing and embedding never starve readers; 0: the same.",
+    )
     clock_file: Path | None = Field(
         default=None,
         description="For tests and rehearsals: read the time from this file (ISO 8601) "

@@ -5,6 +5,8 @@ when a job keeps failing. `serve` runs one in a thread of its own (unless --no-w
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +58,12 @@ def worker_thread(settings: Settings) -> Iterator[Worker]:
     lease runs out."""
     store = open_store(settings.database_url)
     worker = site_worker(settings, store)
-    thread = threading.Thread(target=worker.run_forever, name="dailypapers-worker", daemon=True)
+
+    def run() -> None:
+        lower_priority(settings.job_niceness, this_thread_only=True)
+        worker.run_forever()
+
+    thread = threading.Thread(target=run, name="dailypapers-worker", daemon=True)
     thread.start()
     try:
         yield worker
@@ -64,6 +71,20 @@ def worker_thread(settings: Settings) -> Iterator[Worker]:
         worker.stop()
         thread.join(settings.shutdown_timeout)
         store.close()
+
+
+def lower_priority(niceness: int, this_thread_only: bool = False) -> None:
+    """Run at `niceness` more than now, so that requests go first: the whole process, or
+    only the calling thread (and the threads it starts then, as the encoder's), which
+    Linux alone can do (elsewhere a thread stays as it is)."""
+    if niceness == 0:
+        return
+    if not this_thread_only:
+        os.nice(niceness)
+    elif sys.platform == "linux":
+        thread = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(now + niceness, 19))
 
 
 def admin_addresses(store: Store, settings: Settings) -> list[str]:
