@@ -18,6 +18,7 @@ from dailypapers.search.service import TITLE_BOOST, SearchService
 from dailypapers.search.vectors import put_vectors
 from dailypapers.storage import Store
 from dailypapers.storage.papers import set_paper_hidden
+from dailypapers.storage.store import versions
 from dailypapers.storage.upserts import upsert_papers
 from tests.factories import make_paper
 from tests.held import held_elsewhere
@@ -192,3 +193,21 @@ def test_the_vector_file_is_brought_back_to_the_embeddings_table(
 def test_queries_that_cannot_be_understood_say_why(service: SearchService, query: str) -> None:
     with pytest.raises(QueryError):
         service.search(query)
+
+
+def test_keyword_indexing_leaves_the_cached_pages_alone(
+    service: SearchService, store: Store
+) -> None:
+    """The keyword queue is no page's data: draining it moves no data version (serve's jobs
+    would otherwise empty the page cache at every commit while indexing)."""
+    if service.keyword is None:
+        pytest.skip("PostgreSQL searches its own tables")
+    paper = make_paper(title="Gravitational lensing of quasars", abstract="Strong lensing.")
+    with store.transaction() as connection:
+        upsert_papers(connection, [paper])
+    with store.read() as connection:
+        before = versions(connection)
+    service.update_keywords()
+    with store.read() as connection:
+        assert versions(connection) == before
+    assert ids(service, "lensing quasars", "keyword") == [paper.id]

@@ -62,7 +62,8 @@ def catch_up_keywords(
             for paper_id in set(ids) - {paper.id for paper in found}:
                 writer.remove(paper_id)
             writer.commit()
-            with store.transaction(connection) as writing:
+            # No page shows the queue: the cached pages of the site stay (searches are not kept).
+            with store.bookkeeping(connection) as writing:
                 forget_queued(writing, last)
             done += len(ids)
             advance(len(ids))
