@@ -24,6 +24,7 @@ are noisy), and whether all N went out in under 60 s, the issue's target.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import socket
 import subprocess
@@ -254,6 +255,17 @@ def bench(work: Path, subscribers: int) -> None:
     handled = report.sent + report.empty == subscribers and not report.failed
     verdict = "yes" if seconds < TARGET_S and handled else "NO"
     print(f"all {subscribers:,} in under {TARGET_S:.0f} s: {verdict}")
+    figures = {
+        "subscribers": subscribers,
+        "sent": report.sent,
+        "empty": report.empty,
+        "failed": len(report.failed),
+        "seconds": round(seconds, 2),
+        "baseline_smtp_seconds": round(floor, 2),
+        "ratio_to_baseline": round(seconds / floor, 3),
+        "target_met": verdict == "yes",
+    }
+    print(json.dumps(figures))
 
 
 def main() -> None:
