@@ -211,3 +211,27 @@ def test_keyword_indexing_leaves_the_cached_pages_alone(
     with store.read() as connection:
         assert versions(connection) == before
     assert ids(service, "lensing quasars", "keyword") == [paper.id]
+
+
+def test_pages_made_before_the_vector_file_is_saved_are_made_again(
+    service: SearchService,
+    store: Store,
+    topic_papers: dict[str, Paper],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Embeddings commit before the vector file takes them: the data version moves once more
+    after the file is saved, so no cached page keeps similar papers from the older file."""
+    if service.vectors is None:
+        pytest.skip("PostgreSQL has no vector file")
+    at_save: list[int] = []
+    save = service.vectors.save
+
+    def saving(index: object) -> None:
+        save(index)
+        with store.read() as connection:
+            at_save.append(versions(connection).data)
+
+    monkeypatch.setattr(service.vectors, "save", saving)
+    service.update_indexes()
+    with store.read() as connection:
+        assert at_save and versions(connection).data > at_save[-1]

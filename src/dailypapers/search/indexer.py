@@ -143,6 +143,10 @@ def embed_papers(
                     np.stack([v for _, _, v in rows]),
                 )
                 vectors.save(index)
+            # The data version once more: a page made between the commit and the save
+            # took its similar papers from the old file.
+            with store.transaction():
+                pass
     return len(work.paper_ids)
 
 

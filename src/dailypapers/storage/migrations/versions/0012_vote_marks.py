@@ -24,3 +24,8 @@ def upgrade() -> None:
         sa.Column("paper_id", sa.String(64), nullable=False),
         sa.Column("day", sa.Date),
     )
+
+
+def downgrade() -> None:
+    op.drop_table("vote_marks")
+    op.execute("DELETE FROM data_version WHERE id = 2")
