@@ -17,7 +17,13 @@ from sqlalchemy import Connection, Text, cast, func, select
 from dailypapers.models import FeedEntry
 from dailypapers.storage.comments import comment_counts
 from dailypapers.storage.library import saved_tags
-from dailypapers.storage.papers import as_date, as_utc, get_papers, get_submissions
+from dailypapers.storage.papers import (
+    as_date,
+    as_utc,
+    feed_day_of,
+    get_papers,
+    get_submissions,
+)
 from dailypapers.storage.schema import paper_categories, papers, submissions
 from dailypapers.storage.votes import id_chunks, voted_by
 
@@ -75,8 +81,7 @@ def feed_day(connection: Connection, paper_id: str) -> FeedDay | None:
     if row is None:
         return None
     announced, hidden, submitted = row
-    day = as_utc(submitted).date() if submitted else as_date(announced)  # type: ignore[union-attr]
-    return FeedDay(day, bool(hidden))
+    return FeedDay(feed_day_of(announced, submitted), bool(hidden))
 
 
 def feed_entries(

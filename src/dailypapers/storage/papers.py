@@ -177,3 +177,9 @@ def stats(connection: Connection, top: int = 10) -> Stats:
 def as_date(value: date | str | None) -> date | None:
     """A computed column comes back from SQLite as text."""
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def feed_day_of(announced: date | str | None, submitted: datetime | None) -> date | None:
+    """A paper's day in the feed: the (UTC) day it was submitted here, else the day arXiv
+    announced it."""
+    return as_utc(submitted).date() if submitted else as_date(announced)  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from dailypapers.ranking.trending import WINDOW, day_start, hours_since, trending_score
-from dailypapers.storage.papers import as_date, as_utc
+from dailypapers.storage.papers import as_date, as_utc, feed_day_of
 from dailypapers.storage.schema import (
     VOTES_ROW,
     data_version,
@@ -128,7 +128,7 @@ def voted_since(connection: Connection, since: datetime) -> dict[str, date]:
     )
     found = {}
     for paper_id, announced, submitted in connection.execute(query):
-        day = as_utc(submitted).date() if submitted else as_date(announced)  # type: ignore[union-attr]
+        day = feed_day_of(announced, submitted)
         if day is not None:
             found[paper_id] = day
     return found
