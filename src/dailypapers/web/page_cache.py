@@ -11,11 +11,12 @@ it. A vote moves the votes version instead and marks its paper and day: a page t
 which votes it shows (`VoteScope`: a paper's page its paper, a list its days) is kept
 through votes on other papers, one more small query telling; other pages are made again
 after any vote. The versions are read before the page's data, so a page is never older than
-what it was kept with. Anonymous
-readers' pages differ only in their CSRF token, which is swapped in on the way out: only
-pages whose token is one the site makes (a client may send any cookie) and appears nowhere
-but in the forms' csrf_token fields are kept, and the reader's token is escaped as the
-template would escape it.
+what it was kept with.
+
+Anonymous readers' pages differ only in their CSRF token, which is swapped in on the way
+out: only pages whose token is one the site makes (a client may send any cookie) and
+appears nowhere but in the forms' csrf_token fields are kept, and the reader's token is
+escaped as the template would escape it.
 
 A page that holds the time (the daily page's next announcement) says until when it is right
 (`share_with_anonymous(request, until)`); past that time, by the site's clock, it is made
