@@ -175,8 +175,16 @@ class Result:
     failures: int
     seconds: float
     latencies_ms: list[float]
-    server_cpu_s: float = 0.0
-    client_cpu_s: float = 0.0
+    server_cpu_s: float | None = None  # None: shared with the run beside it (mixed)
+    client_cpu_s: float | None = None
+
+    @property
+    def server_cpu_ms(self) -> float | None:
+        return None if self.server_cpu_s is None else self.server_cpu_s * 1000 / self.requests
+
+    @property
+    def client_cpu_ms(self) -> float | None:
+        return None if self.client_cpu_s is None else self.client_cpu_s * 1000 / self.requests
 
     @property
     def rate(self) -> float:
@@ -270,8 +278,7 @@ def report(results: list[Result], title: str) -> dict[str, object]:
             f"{r.percentile(0.99):.1f}",
             f"{r.rate / baseline.rate:.2f}",
             f"{r.percentile(0.99) / baseline.percentile(0.99):.1f}",
-            f"{r.server_cpu_s * 1000 / r.requests:.2f}",
-            f"{r.client_cpu_s * 1000 / r.requests:.2f}",
+            *("–" if ms is None else f"{ms:.2f}" for ms in (r.server_cpu_ms, r.client_cpu_ms)),
         ]
         for r in results
     ]
@@ -288,7 +295,7 @@ def report(results: list[Result], title: str) -> dict[str, object]:
             "p50_ms": round(r.percentile(0.50), 1),
             "p99_ms": round(r.percentile(0.99), 1),
             "rps_ratio": round(r.rate / baseline.rate, 3),
-            "server_cpu_ms": round(r.server_cpu_s * 1000 / r.requests, 2),
+            "server_cpu_ms": None if r.server_cpu_ms is None else round(r.server_cpu_ms, 2),
         }
     for r in results:
         if r.name in TARGETS:
